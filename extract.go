@@ -1,0 +1,35 @@
+package vigil
+
+import "time"
+
+// Page is what extractors see of a captured document: its visible text and
+// the URLs it links to. Findings' offsets are byte offsets into Text.
+type Page struct {
+	DocumentID string    `json:"document_id,omitempty"`
+	CrawlID    string    `json:"crawl_id,omitempty"`
+	CaseID     string    `json:"case_id,omitempty"`
+	Site       string    `json:"site,omitempty"`
+	URL        string    `json:"url,omitempty"`
+	CapturedAt time.Time `json:"captured_at,omitzero"`
+	Title      string    `json:"title,omitempty"`
+	Text       string    `json:"text"`            // visible text; block elements end with a newline
+	Links      []string  `json:"links,omitempty"` // href values as written (resolved when possible)
+}
+
+// Extractor finds contacts in a page. Implementations are pure (no I/O), safe
+// for concurrent use, and fill Kind, Value, Offset and Snippet; the caller
+// stamps provenance with (*Page).Stamp.
+type Extractor interface {
+	Extract(p *Page) []Finding
+}
+
+// Stamp fills the provenance fields and the deterministic ID of findings
+// extracted from p.
+func (p *Page) Stamp(fs []Finding) {
+	for i := range fs {
+		f := &fs[i]
+		f.DocumentID, f.CrawlID, f.CaseID = p.DocumentID, p.CrawlID, p.CaseID
+		f.Site, f.URL, f.CapturedAt = p.Site, p.URL, p.CapturedAt
+		f.ID = FindingID(p.DocumentID, f.Kind, f.Value, f.Offset)
+	}
+}
