@@ -1,0 +1,166 @@
+package workflows
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
+
+// CrawlSite crawls the sites of p.Seeds in batches until the frontier is
+// empty, p.MaxPages pages are captured, or a stop signal arrives.
+//
+// Each batch is a CrawlBatch activity (fetch through Tor, store captures,
+// persist the frontier) followed by an IndexBatch activity (extract, hash,
+// index) that runs while the next batch is fetched. Pages never travel
+// through history: only document IDs do. After p.BatchesPerRun batches the
+// workflow continues as new. The progress query reports Progress; the control
+// signal pauses, resumes or stops the crawl between batches.
+func CrawlSite(ctx workflow.Context, p CrawlParams) (Progress, error) {
+	p.withDefaults()
+	prog := p.Progress
+	if prog.State == "" {
+		prog.State = StateRunning
+	}
+	if err := workflow.SetQueryHandler(ctx, QueryProgress, func() (Progress, error) {
+		return prog, nil
+	}); err != nil {
+		return prog, err
+	}
+
+	stopRequested := false
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		ch := workflow.GetSignalChannel(ctx, SignalControl)
+		for {
+			var cmd string
+			ch.Receive(ctx, &cmd)
+			switch cmd {
+			case ControlPause:
+				if prog.State == StateRunning {
+					prog.State = StatePaused
+				}
+			case ControlResume:
+				if prog.State == StatePaused {
+					prog.State = StateRunning
+				}
+			case ControlStop:
+				stopRequested = true
+			}
+		}
+	})
+
+	retry := &temporal.RetryPolicy{
+		InitialInterval:        2 * time.Second,
+		BackoffCoefficient:     2,
+		MaximumInterval:        time.Minute,
+		MaximumAttempts:        30,
+		NonRetryableErrorTypes: []string{ErrorTypeInvalid},
+	}
+	shortCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: time.Minute,
+		RetryPolicy:         retry,
+	})
+	crawlCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Minute,
+		HeartbeatTimeout:    2 * time.Minute,
+		RetryPolicy:         retry,
+	})
+	indexCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 10 * time.Minute,
+		RetryPolicy:         retry,
+	})
+
+	if prog.Batches == 0 {
+		var started StartCrawlResult
+		err := workflow.ExecuteActivity(shortCtx, ActivityStartCrawl, StartCrawlInput{
+			CrawlID: p.CrawlID, CaseID: p.CaseID, Seeds: p.Seeds, MaxDepth: p.MaxDepth,
+		}).Get(ctx, &started)
+		if err != nil {
+			prog.State, prog.LastError = StateFailed, err.Error()
+			return prog, err
+		}
+		prog.Queued = started.Queued
+	}
+
+	// pending is the IndexBatch of the previous batch, still running.
+	var pending workflow.Future
+	waitPending := func() error {
+		if pending == nil {
+			return nil
+		}
+		var res IndexBatchResult
+		err := pending.Get(ctx, &res)
+		pending = nil
+		if err != nil {
+			return err
+		}
+		prog.Indexed += res.Documents
+		prog.Findings += res.Findings
+		return nil
+	}
+	fail := func(err error) (Progress, error) {
+		prog.State, prog.LastError = StateFailed, err.Error()
+		return prog, err
+	}
+
+	for ran := 0; ; {
+		if stopRequested {
+			prog.State = StateStopped
+			break
+		}
+		if prog.State == StatePaused {
+			if err := workflow.Await(ctx, func() bool { return prog.State != StatePaused || stopRequested }); err != nil {
+				return fail(err)
+			}
+			continue
+		}
+		if prog.Queued == 0 || prog.Pages >= p.MaxPages {
+			prog.State = StateFinished
+			break
+		}
+		if ran >= p.BatchesPerRun {
+			if err := waitPending(); err != nil {
+				return fail(err)
+			}
+			prog.Runs++
+			next := p
+			next.Progress = prog
+			return prog, workflow.NewContinueAsNewError(ctx, CrawlSite, next)
+		}
+
+		ran++
+		batch := prog.Batches + 1
+		var res CrawlBatchResult
+		err := workflow.ExecuteActivity(crawlCtx, ActivityCrawlBatch, CrawlBatchInput{
+			CrawlID: p.CrawlID, Batch: batch, MaxPages: min(p.BatchSize, p.MaxPages-prog.Pages),
+		}).Get(ctx, &res)
+		if err != nil {
+			return fail(err)
+		}
+		prog.Batches = batch
+		prog.Pages += res.Pages
+		prog.Errors += res.Errors
+		prog.Images += res.Images
+		prog.Queued = res.Queued
+		if res.Failure != "" {
+			prog.LastError = res.Failure
+		}
+
+		if err := waitPending(); err != nil {
+			return fail(err)
+		}
+		if len(res.DocumentIDs) > 0 {
+			pending = workflow.ExecuteActivity(indexCtx, ActivityIndexBatch, IndexBatchInput{
+				CrawlID: p.CrawlID, Batch: batch, DocumentIDs: res.DocumentIDs,
+			})
+		}
+	}
+	if err := waitPending(); err != nil {
+		return fail(err)
+	}
+	return prog, nil
+}
+
+// ErrorTypeInvalid is the application error type activities use for input
+// that retrying cannot fix (a bad seed URL, a missing proxy configuration).
+const ErrorTypeInvalid = "invalid"

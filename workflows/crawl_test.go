@@ -1,0 +1,142 @@
+package workflows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
+)
+
+// fakeSite stands in for the crawl activities: a frontier of n pages.
+type fakeSite struct {
+	total, fetched int
+	indexed        map[string]int
+}
+
+func (f *fakeSite) start(_ context.Context, in StartCrawlInput) (StartCrawlResult, error) {
+	return StartCrawlResult{Queued: f.total - f.fetched}, nil
+}
+
+func (f *fakeSite) crawl(_ context.Context, in CrawlBatchInput) (CrawlBatchResult, error) {
+	var res CrawlBatchResult
+	for i := 0; i < in.MaxPages && f.fetched < f.total; i++ {
+		res.DocumentIDs = append(res.DocumentIDs, fmt.Sprintf("doc-%d", f.fetched))
+		f.fetched++
+	}
+	res.Pages = len(res.DocumentIDs)
+	res.Queued = f.total - f.fetched
+	return res, nil
+}
+
+func (f *fakeSite) index(_ context.Context, in IndexBatchInput) (IndexBatchResult, error) {
+	for _, id := range in.DocumentIDs {
+		f.indexed[id]++
+	}
+	return IndexBatchResult{Documents: len(in.DocumentIDs), Findings: 2 * len(in.DocumentIDs)}, nil
+}
+
+func newEnv(t *testing.T, f *fakeSite) *testsuite.TestWorkflowEnvironment {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	env.RegisterWorkflowWithOptions(CrawlSite, workflow.RegisterOptions{Name: WorkflowCrawlSite})
+	env.RegisterActivityWithOptions(f.start, activity.RegisterOptions{Name: ActivityStartCrawl})
+	env.RegisterActivityWithOptions(f.crawl, activity.RegisterOptions{Name: ActivityCrawlBatch})
+	env.RegisterActivityWithOptions(f.index, activity.RegisterOptions{Name: ActivityIndexBatch})
+	return env
+}
+
+func TestCrawlSiteIndexesEveryPageOnce(t *testing.T) {
+	f := &fakeSite{total: 1234, indexed: map[string]int{}}
+	env := newEnv(t, f)
+	env.ExecuteWorkflow(CrawlSite, CrawlParams{CrawlID: "c1", Seeds: []string{"http://127.0.0.1/"}, MaxPages: 5000, BatchSize: 100})
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	var prog Progress
+	if err := env.GetWorkflowResult(&prog); err != nil {
+		t.Fatal(err)
+	}
+	if prog.State != StateFinished || prog.Pages != 1234 || prog.Indexed != 1234 || prog.Batches != 13 || prog.Findings != 2468 {
+		t.Fatalf("progress = %+v", prog)
+	}
+	if len(f.indexed) != 1234 {
+		t.Fatalf("indexed %d distinct documents, want 1234", len(f.indexed))
+	}
+	for id, n := range f.indexed {
+		if n != 1 {
+			t.Fatalf("%s indexed %d times", id, n)
+		}
+	}
+}
+
+func TestCrawlSiteStopsAtMaxPages(t *testing.T) {
+	f := &fakeSite{total: 1000, indexed: map[string]int{}}
+	env := newEnv(t, f)
+	env.ExecuteWorkflow(CrawlSite, CrawlParams{CrawlID: "c1", Seeds: []string{"http://127.0.0.1/"}, MaxPages: 250, BatchSize: 100})
+	var prog Progress
+	if err := env.GetWorkflowResult(&prog); err != nil {
+		t.Fatal(err)
+	}
+	if prog.Pages != 250 || prog.Batches != 3 || prog.State != StateFinished {
+		t.Fatalf("progress = %+v, want 250 pages in 3 batches", prog)
+	}
+}
+
+func TestCrawlSiteContinuesAsNewAfterBatchesPerRun(t *testing.T) {
+	f := &fakeSite{total: 1000, indexed: map[string]int{}}
+	env := newEnv(t, f)
+	env.ExecuteWorkflow(CrawlSite, CrawlParams{CrawlID: "c1", Seeds: []string{"http://127.0.0.1/"}, MaxPages: 5000, BatchSize: 100, BatchesPerRun: 3})
+	err := env.GetWorkflowError()
+	var can *workflow.ContinueAsNewError
+	if !errors.As(err, &can) {
+		t.Fatalf("workflow error = %v, want continue-as-new", err)
+	}
+	if f.fetched != 300 || len(f.indexed) != 300 {
+		t.Fatalf("before continue-as-new fetched %d, indexed %d; want 300 and 300 (index drained)", f.fetched, len(f.indexed))
+	}
+}
+
+func TestCrawlSitePausesResumesAndStops(t *testing.T) {
+	f := &fakeSite{total: 100000, indexed: map[string]int{}}
+	env := newEnv(t, f)
+	var pausedAt, afterPause int
+	env.RegisterDelayedCallback(func() {
+		env.SignalWorkflow(SignalControl, ControlPause)
+	}, time.Millisecond)
+	env.RegisterDelayedCallback(func() {
+		pausedAt = f.fetched
+		v, err := env.QueryWorkflow(QueryProgress)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		var p Progress
+		if err := v.Get(&p); err != nil || p.State != StatePaused {
+			t.Errorf("state while paused = %q (%v), want paused", p.State, err)
+		}
+	}, time.Hour)
+	env.RegisterDelayedCallback(func() {
+		afterPause = f.fetched
+		env.SignalWorkflow(SignalControl, ControlResume)
+		env.SignalWorkflow(SignalControl, ControlStop)
+	}, 2*time.Hour)
+	env.ExecuteWorkflow(CrawlSite, CrawlParams{CrawlID: "c1", Seeds: []string{"http://127.0.0.1/"}, MaxPages: 100000, BatchSize: 10, BatchesPerRun: 100000})
+	var prog Progress
+	if err := env.GetWorkflowResult(&prog); err != nil {
+		t.Fatal(err)
+	}
+	if pausedAt != afterPause {
+		t.Fatalf("fetched %d pages while paused", afterPause-pausedAt)
+	}
+	if prog.State != StateStopped {
+		t.Fatalf("state = %q, want stopped", prog.State)
+	}
+	if prog.Indexed != prog.Pages {
+		t.Fatalf("indexed %d of %d pages after stop", prog.Indexed, prog.Pages)
+	}
+}

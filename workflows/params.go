@@ -1,0 +1,147 @@
+// Package workflows holds Vigil's Temporal workflows and the contract they
+// share with the activities that implement their side effects: activity
+// names, inputs and results.
+//
+// Workflow code here is deterministic: no I/O, no wall clock, no goroutines
+// but workflow.Go, no map iteration order. It reaches the world only through
+// activities, which live in package activities and import this package for
+// the types below.
+package workflows
+
+// TaskQueue is the default task queue of crawl workflows and activities.
+const TaskQueue = "vigil-crawl"
+
+// Activity names. The activities package registers its methods under these.
+const (
+	ActivityStartCrawl = "StartCrawl"
+	ActivityCrawlBatch = "CrawlBatch"
+	ActivityIndexBatch = "IndexBatch"
+)
+
+// Workflow, query and signal names.
+const (
+	WorkflowCrawlSite = "CrawlSite"
+	QueryProgress     = "progress"
+	SignalControl     = "control" // payload: ControlPause, ControlResume or ControlStop
+)
+
+// Control commands sent with SignalControl.
+const (
+	ControlPause  = "pause"
+	ControlResume = "resume"
+	ControlStop   = "stop"
+)
+
+// Crawl states reported by Progress.State.
+const (
+	StateRunning  = "running"
+	StatePaused   = "paused"
+	StateStopped  = "stopped"
+	StateFinished = "finished"
+	StateFailed   = "failed"
+)
+
+// Defaults for CrawlParams' zero values.
+const (
+	DefaultMaxPages      = 1000
+	DefaultMaxDepth      = 5
+	DefaultBatchSize     = 250
+	DefaultBatchesPerRun = 40
+)
+
+// CrawlParams starts a CrawlSite workflow. Fields are only ever added.
+type CrawlParams struct {
+	CrawlID  string   `json:"crawl_id"` // also the workflow ID
+	CaseID   string   `json:"case_id,omitempty"`
+	Seeds    []string `json:"seeds"`
+	MaxDepth int      `json:"max_depth,omitempty"` // 0: DefaultMaxDepth; -1: unlimited
+	MaxPages int      `json:"max_pages,omitempty"` // 0: DefaultMaxPages
+	// BatchSize is the number of pages one CrawlBatch activity fetches.
+	BatchSize int `json:"batch_size,omitempty"`
+	// BatchesPerRun bounds history: after that many batches the workflow
+	// continues as new, carrying Progress.
+	BatchesPerRun int `json:"batches_per_run,omitempty"`
+
+	// Progress is carried across continue-as-new; zero on the first run.
+	Progress Progress `json:"progress"`
+}
+
+func (p *CrawlParams) withDefaults() {
+	if p.MaxDepth == 0 {
+		p.MaxDepth = DefaultMaxDepth
+	}
+	if p.MaxPages <= 0 {
+		p.MaxPages = DefaultMaxPages
+	}
+	if p.BatchSize <= 0 {
+		p.BatchSize = DefaultBatchSize
+	}
+	if p.BatchesPerRun <= 0 {
+		p.BatchesPerRun = DefaultBatchesPerRun
+	}
+}
+
+// Progress is what the progress query returns and the workflow's result.
+type Progress struct {
+	State     string `json:"state"`
+	Batches   int    `json:"batches"`
+	Pages     int    `json:"pages"`  // responses captured (any status)
+	Errors    int    `json:"errors"` // requests that failed without a response
+	Images    int    `json:"images"`
+	Queued    int    `json:"queued"` // frontier size after the last batch
+	Indexed   int    `json:"indexed"`
+	Findings  int    `json:"findings"`
+	Runs      int    `json:"runs"` // continue-as-new generations so far
+	LastError string `json:"last_error,omitempty"`
+}
+
+// StartCrawlInput initialises a crawl's persistent state (frontier and seen
+// set) from its seeds. It is idempotent: a crawl already started is left as is.
+type StartCrawlInput struct {
+	CrawlID  string   `json:"crawl_id"`
+	CaseID   string   `json:"case_id,omitempty"`
+	Seeds    []string `json:"seeds"`
+	MaxDepth int      `json:"max_depth"`
+}
+
+// StartCrawlResult reports the frontier after initialisation.
+type StartCrawlResult struct {
+	Queued int `json:"queued"`
+}
+
+// CrawlBatchInput fetches up to MaxPages pages of a crawl's frontier. Batch
+// numbers start at 1 and increase by one; replaying a committed batch returns
+// its recorded result without fetching again.
+type CrawlBatchInput struct {
+	CrawlID  string `json:"crawl_id"`
+	Batch    int    `json:"batch"`
+	MaxPages int    `json:"max_pages"`
+}
+
+// CrawlBatchResult names the documents a batch captured; their bodies stay
+// out of workflow history.
+type CrawlBatchResult struct {
+	DocumentIDs []string `json:"document_ids"`
+	Pages       int      `json:"pages"`
+	Errors      int      `json:"errors"`
+	Images      int      `json:"images"`
+	Queued      int      `json:"queued"`
+	// Failure is set when the batch could not run at all for a reason that
+	// retrying will not fix soon (e.g. every request refused by policy).
+	Failure string `json:"failure,omitempty"`
+}
+
+// IndexBatchInput extracts findings from a batch's documents and indexes the
+// documents, findings and image hashes. It is idempotent.
+type IndexBatchInput struct {
+	CrawlID     string   `json:"crawl_id"`
+	Batch       int      `json:"batch"`
+	DocumentIDs []string `json:"document_ids"`
+}
+
+// IndexBatchResult counts what was indexed.
+type IndexBatchResult struct {
+	Documents int `json:"documents"`
+	Findings  int `json:"findings"`
+	Images    int `json:"images"`
+}
