@@ -1,0 +1,356 @@
+// Package crawlstate persists what a crawl needs to survive a crash: its
+// frontier, its seen set, the captures waiting to be indexed, and the result
+// of every committed batch. It is one bbolt file shared by all crawls of a
+// worker.
+//
+// A batch is committed atomically (Commit): the pages it took from the
+// frontier, the URLs it marked seen, the links it discovered, its pending
+// captures and its result are written in one transaction. A batch that
+// crashes before Commit leaves no trace, so retrying it is safe.
+package crawlstate
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"vigil"
+)
+
+// Request is a URL waiting in a frontier.
+type Request struct {
+	URL   string `json:"url"`
+	Depth int    `json:"depth"`
+}
+
+// Meta describes a crawl.
+type Meta struct {
+	CrawlID   string    `json:"crawl_id"`
+	CaseID    string    `json:"case_id,omitempty"`
+	Seeds     []string  `json:"seeds"`
+	Hosts     []string  `json:"hosts"`
+	MaxDepth  int       `json:"max_depth"`
+	LastBatch int       `json:"last_batch"`
+	Created   time.Time `json:"created"`
+}
+
+// Pending is a capture waiting for the index: the document, the extractor's
+// view of it and the hashes of its images.
+type Pending struct {
+	Document vigil.Document `json:"document"`
+	Page     vigil.Page     `json:"page"`
+	Images   []vigil.Image  `json:"images,omitempty"`
+}
+
+// DB is the crawl state database. Its methods are safe for concurrent use.
+type DB struct {
+	db *bolt.DB
+}
+
+var (
+	bucketCrawls   = []byte("crawls")
+	keyMeta        = []byte("meta")
+	bucketFrontier = []byte("frontier")
+	bucketSeen     = []byte("seen")
+	bucketBatches  = []byte("batches")
+	bucketPending  = []byte("pending")
+)
+
+// Open opens or creates the database at path.
+func Open(path string) (*DB, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("crawl state: %w", err)
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 10 * time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("crawl state: open %s: %w", path, err)
+	}
+	if err := db.Update(func(tx *bolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists(bucketCrawls)
+		return err
+	}); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("crawl state: %w", err)
+	}
+	return &DB{db: db}, nil
+}
+
+// Close closes the database.
+func (d *DB) Close() error { return d.db.Close() }
+
+func crawlBucket(tx *bolt.Tx, crawlID string) *bolt.Bucket {
+	return tx.Bucket(bucketCrawls).Bucket([]byte(crawlID))
+}
+
+// Start records a new crawl with its seed requests in the frontier. Starting
+// a crawl that exists already changes nothing and reports its frontier size.
+func (d *DB) Start(meta Meta, seeds []Request) (queued int, err error) {
+	err = d.db.Update(func(tx *bolt.Tx) error {
+		if b := crawlBucket(tx, meta.CrawlID); b != nil {
+			queued = b.Bucket(bucketFrontier).Stats().KeyN
+			return nil
+		}
+		b, err := tx.Bucket(bucketCrawls).CreateBucket([]byte(meta.CrawlID))
+		if err != nil {
+			return err
+		}
+		for _, name := range [][]byte{bucketFrontier, bucketSeen, bucketBatches, bucketPending} {
+			if _, err := b.CreateBucket(name); err != nil {
+				return err
+			}
+		}
+		if err := putJSON(b, keyMeta, meta); err != nil {
+			return err
+		}
+		fr, seen := b.Bucket(bucketFrontier), b.Bucket(bucketSeen)
+		for _, r := range seeds {
+			if seen.Get([]byte(r.URL)) != nil {
+				continue
+			}
+			if err := seen.Put([]byte(r.URL), nil); err != nil {
+				return err
+			}
+			if err := appendRequest(fr, r); err != nil {
+				return err
+			}
+			queued++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("crawl state: start %s: %w", meta.CrawlID, err)
+	}
+	return queued, nil
+}
+
+// Meta returns a crawl's description, or an ENOTFOUND error.
+func (d *DB) Meta(crawlID string) (Meta, error) {
+	var m Meta
+	err := d.db.View(func(tx *bolt.Tx) error {
+		b := crawlBucket(tx, crawlID)
+		if b == nil {
+			return vigil.Errorf(vigil.ENOTFOUND, "crawl %s has no state on this worker", crawlID)
+		}
+		return json.Unmarshal(b.Get(keyMeta), &m)
+	})
+	return m, err
+}
+
+// BatchResult returns the recorded result of a committed batch into v and
+// reports whether it exists.
+func (d *DB) BatchResult(crawlID string, batch int, v any) (bool, error) {
+	found := false
+	err := d.db.View(func(tx *bolt.Tx) error {
+		b := crawlBucket(tx, crawlID)
+		if b == nil {
+			return vigil.Errorf(vigil.ENOTFOUND, "crawl %s has no state on this worker", crawlID)
+		}
+		raw := b.Bucket(bucketBatches).Get([]byte(strconv.Itoa(batch)))
+		if raw == nil {
+			return nil
+		}
+		found = true
+		return json.Unmarshal(raw, v)
+	})
+	return found, err
+}
+
+// Head returns up to n requests from the front of the frontier, with the keys
+// that Commit needs to remove them.
+func (d *DB) Head(crawlID string, n int) ([]Request, [][]byte, error) {
+	var reqs []Request
+	var keys [][]byte
+	err := d.db.View(func(tx *bolt.Tx) error {
+		b := crawlBucket(tx, crawlID)
+		if b == nil {
+			return vigil.Errorf(vigil.ENOTFOUND, "crawl %s has no state on this worker", crawlID)
+		}
+		c := b.Bucket(bucketFrontier).Cursor()
+		for k, v := c.First(); k != nil && len(reqs) < n; k, v = c.Next() {
+			var r Request
+			if err := json.Unmarshal(v, &r); err != nil {
+				return err
+			}
+			reqs = append(reqs, r)
+			keys = append(keys, append([]byte(nil), k...))
+		}
+		return nil
+	})
+	return reqs, keys, err
+}
+
+// Seen is a crawl's seen set for the duration of one batch: MarkNew checks
+// the committed set and the marks of this batch, atomically. Marks become
+// durable only with Commit.
+type Seen struct {
+	d       *DB
+	crawlID string
+	mu      sync.Mutex
+	marks   map[string]struct{}
+}
+
+// Seen returns the seen set of a crawl for one batch.
+func (d *DB) Seen(crawlID string) *Seen {
+	return &Seen{d: d, crawlID: crawlID, marks: map[string]struct{}{}}
+}
+
+// MarkNew reports whether url was not seen before, and marks it.
+func (s *Seen) MarkNew(url string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.marks[url]; ok {
+		return false
+	}
+	var committed bool
+	_ = s.d.db.View(func(tx *bolt.Tx) error {
+		if b := crawlBucket(tx, s.crawlID); b != nil {
+			committed = b.Bucket(bucketSeen).Get([]byte(url)) != nil
+		}
+		return nil
+	})
+	if committed {
+		return false
+	}
+	s.marks[url] = struct{}{}
+	return true
+}
+
+// Batch is what one committed batch changes.
+type Batch struct {
+	Number    int
+	Taken     [][]byte  // frontier keys from Head that the batch consumed
+	Remaining []Request // requests to append to the frontier (unfetched or discovered)
+	Seen      *Seen
+	Pending   []Pending
+	Result    any // recorded and returned by BatchResult on replay
+}
+
+// Commit applies a batch atomically and returns the frontier size after it.
+// Committing a batch number already committed changes nothing.
+func (d *DB) Commit(crawlID string, bt Batch) (queued int, err error) {
+	err = d.db.Update(func(tx *bolt.Tx) error {
+		b := crawlBucket(tx, crawlID)
+		if b == nil {
+			return vigil.Errorf(vigil.ENOTFOUND, "crawl %s has no state on this worker", crawlID)
+		}
+		batches := b.Bucket(bucketBatches)
+		key := []byte(strconv.Itoa(bt.Number))
+		fr := b.Bucket(bucketFrontier)
+		if batches.Get(key) != nil {
+			queued = fr.Stats().KeyN
+			return nil
+		}
+		for _, k := range bt.Taken {
+			if err := fr.Delete(k); err != nil {
+				return err
+			}
+		}
+		for _, r := range bt.Remaining {
+			if err := appendRequest(fr, r); err != nil {
+				return err
+			}
+		}
+		if bt.Seen != nil {
+			seen := b.Bucket(bucketSeen)
+			bt.Seen.mu.Lock()
+			for u := range bt.Seen.marks {
+				if err := seen.Put([]byte(u), nil); err != nil {
+					bt.Seen.mu.Unlock()
+					return err
+				}
+			}
+			bt.Seen.mu.Unlock()
+		}
+		pend := b.Bucket(bucketPending)
+		for _, p := range bt.Pending {
+			if err := putJSON(pend, []byte(p.Document.ID), p); err != nil {
+				return err
+			}
+		}
+		if err := putJSON(batches, key, bt.Result); err != nil {
+			return err
+		}
+		var m Meta
+		if err := json.Unmarshal(b.Get(keyMeta), &m); err != nil {
+			return err
+		}
+		m.LastBatch = max(m.LastBatch, bt.Number)
+		if err := putJSON(b, keyMeta, m); err != nil {
+			return err
+		}
+		queued = fr.Stats().KeyN
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("crawl state: commit batch %d of %s: %w", bt.Number, crawlID, err)
+	}
+	return queued, nil
+}
+
+// Pending returns the pending captures among ids; IDs already indexed (and
+// released) are skipped.
+func (d *DB) Pending(crawlID string, ids []string) ([]Pending, error) {
+	var out []Pending
+	err := d.db.View(func(tx *bolt.Tx) error {
+		b := crawlBucket(tx, crawlID)
+		if b == nil {
+			return vigil.Errorf(vigil.ENOTFOUND, "crawl %s has no state on this worker", crawlID)
+		}
+		pend := b.Bucket(bucketPending)
+		for _, id := range ids {
+			raw := pend.Get([]byte(id))
+			if raw == nil {
+				continue
+			}
+			var p Pending
+			if err := json.Unmarshal(raw, &p); err != nil {
+				return err
+			}
+			out = append(out, p)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Release removes indexed captures from the pending set.
+func (d *DB) Release(crawlID string, ids []string) error {
+	return d.db.Update(func(tx *bolt.Tx) error {
+		b := crawlBucket(tx, crawlID)
+		if b == nil {
+			return nil
+		}
+		pend := b.Bucket(bucketPending)
+		for _, id := range ids {
+			if err := pend.Delete([]byte(id)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func appendRequest(fr *bolt.Bucket, r Request) error {
+	seq, err := fr.NextSequence()
+	if err != nil {
+		return err
+	}
+	var k [8]byte
+	binary.BigEndian.PutUint64(k[:], seq)
+	return putJSON(fr, k[:], r)
+}
+
+func putJSON(b *bolt.Bucket, key []byte, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return b.Put(key, raw)
+}
