@@ -61,6 +61,7 @@ var (
 	bucketSeen     = []byte("seen")
 	bucketBatches  = []byte("batches")
 	bucketPending  = []byte("pending")
+	one            = []byte{1}
 )
 
 // Open opens or creates the database at path.
@@ -114,7 +115,7 @@ func (d *DB) Start(meta Meta, seeds []Request) (queued int, err error) {
 			if seen.Get([]byte(r.URL)) != nil {
 				continue
 			}
-			if err := seen.Put([]byte(r.URL), nil); err != nil {
+			if err := seen.Put([]byte(r.URL), one); err != nil {
 				return err
 			}
 			if err := appendRequest(fr, r); err != nil {
@@ -261,7 +262,7 @@ func (d *DB) Commit(crawlID string, bt Batch) (queued int, err error) {
 			seen := b.Bucket(bucketSeen)
 			bt.Seen.mu.Lock()
 			for u := range bt.Seen.marks {
-				if err := seen.Put([]byte(u), nil); err != nil {
+				if err := seen.Put([]byte(u), one); err != nil {
 					bt.Seen.mu.Unlock()
 					return err
 				}
