@@ -1,0 +1,6 @@
+package contacts
+
+func (c *collector) pgp()              {}
+func (c *collector) runs()             {}
+func (c *collector) handles()          {}
+func (c *collector) links(ls []string) {}
