@@ -1,0 +1,218 @@
+// Package activities implements the side effects of Vigil's workflows:
+// fetching pages through Tor, storing captures, extracting findings, hashing
+// images and indexing. Each exported method of Activities is registered under
+// the matching workflows.Activity* name.
+//
+// Errors are classified here, once: bad input is a non-retryable
+// application error of type workflows.ErrorTypeInvalid; everything else
+// (proxy down, index unavailable, disk full) is retried by the workflow's
+// retry policy.
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/worker"
+
+	"vigil"
+	"vigil/crawler"
+	"vigil/extractors/htmltext"
+	"vigil/extractors/imagehash"
+	"vigil/store/crawlstate"
+	"vigil/workflows"
+)
+
+// Activities holds the dependencies of the crawl activities. All fields but
+// Logger are required; Crawler.Transport is ignored (Transport is used).
+type Activities struct {
+	Store      vigil.Store
+	Captures   vigil.CaptureStore
+	State      *crawlstate.DB
+	Extractors []vigil.Extractor
+	Hasher     *imagehash.Hasher
+	// Transport returns the network transport of a crawl: SOCKS5 through Tor
+	// with a circuit per site, or loopback-only lab mode. It fails when no
+	// proxy is configured, and the crawl then refuses to start.
+	Transport func(crawlID string) (http.RoundTripper, error)
+	// Crawler is the template of each batch's crawler configuration.
+	Crawler crawler.Config
+	Logger  *slog.Logger
+}
+
+// Register registers the activities on w under their workflow names.
+func (a *Activities) Register(w worker.Registry) {
+	w.RegisterActivityWithOptions(a.StartCrawl, activity.RegisterOptions{Name: workflows.ActivityStartCrawl})
+	w.RegisterActivityWithOptions(a.CrawlBatch, activity.RegisterOptions{Name: workflows.ActivityCrawlBatch})
+	w.RegisterActivityWithOptions(a.IndexBatch, activity.RegisterOptions{Name: workflows.ActivityIndexBatch})
+}
+
+func invalid(format string, args ...any) error {
+	msg := fmt.Sprintf(format, args...)
+	return temporal.NewNonRetryableApplicationError(msg, workflows.ErrorTypeInvalid, nil)
+}
+
+// StartCrawl validates the seeds and records the crawl's initial frontier.
+func (a *Activities) StartCrawl(ctx context.Context, in workflows.StartCrawlInput) (workflows.StartCrawlResult, error) {
+	scope, reqs, err := crawler.ScopeFor(in.Seeds)
+	if err != nil {
+		return workflows.StartCrawlResult{}, invalid("%v", err)
+	}
+	// Refuse to start without a usable network configuration.
+	if _, err := a.Transport(in.CrawlID); err != nil {
+		return workflows.StartCrawlResult{}, invalid("%v", err)
+	}
+	seeds := make([]crawlstate.Request, len(reqs))
+	for i, r := range reqs {
+		seeds[i] = crawlstate.Request{URL: r.URL, Depth: r.Depth}
+	}
+	q, err := a.State.Start(crawlstate.Meta{
+		CrawlID: in.CrawlID, CaseID: in.CaseID, Seeds: in.Seeds, Hosts: scope.Hosts,
+		MaxDepth: in.MaxDepth, Created: time.Now().UTC(),
+	}, seeds)
+	if err != nil {
+		return workflows.StartCrawlResult{}, err
+	}
+	return workflows.StartCrawlResult{Queued: q}, nil
+}
+
+// CrawlBatch fetches up to in.MaxPages pages from the crawl's frontier,
+// stores each response's bytes as a capture, hashes the images it meets (the
+// bytes are dropped), and commits the new frontier with the pending captures
+// in one transaction. A batch already committed returns its recorded result.
+func (a *Activities) CrawlBatch(ctx context.Context, in workflows.CrawlBatchInput) (workflows.CrawlBatchResult, error) {
+	var res workflows.CrawlBatchResult
+	if ok, err := a.State.BatchResult(in.CrawlID, in.Batch, &res); err != nil {
+		return res, err
+	} else if ok {
+		return res, nil
+	}
+	meta, err := a.State.Meta(in.CrawlID)
+	if err != nil {
+		return res, err
+	}
+	transport, err := a.Transport(in.CrawlID)
+	if err != nil {
+		return res, invalid("%v", err)
+	}
+	cfg := a.Crawler
+	cfg.Transport = transport
+	cfg.MaxDepth = meta.MaxDepth
+	if cfg.MaxDepth < 0 {
+		cfg.MaxDepth = 0 // unlimited
+	}
+	c, err := crawler.New(cfg)
+	if err != nil {
+		return res, invalid("%v", err)
+	}
+	head, keys, err := a.State.Head(in.CrawlID, in.MaxPages)
+	if err != nil {
+		return res, err
+	}
+	frontier := make([]crawler.Request, len(head))
+	for i, r := range head {
+		frontier[i] = crawler.Request{URL: r.URL, Depth: r.Depth}
+	}
+	seen := a.State.Seen(in.CrawlID)
+
+	var (
+		mu       sync.Mutex
+		pending  []crawlstate.Pending
+		byPage   = map[string]int{} // page URL → index in pending
+		orphans  []vigil.Image      // images whose page is not (yet) known
+		pages    int
+		failures int
+	)
+	hb := newHeartbeater(ctx)
+	h := crawler.Handler{
+		OnPage: func(p *crawler.Page) error {
+			doc := vigil.Document{
+				ID: vigil.DocumentID(in.CrawlID, p.Request.URL), CrawlID: in.CrawlID, CaseID: meta.CaseID,
+				Site: hostOf(p.Request.URL), URL: p.Request.URL, Status: p.Status, ContentType: p.ContentType,
+				Depth: p.Request.Depth, Size: len(p.Body), SHA256: sha256Hex(p.Body), CapturedAt: p.FetchedAt.UTC(),
+			}
+			var page *vigil.Page
+			if p.Doc != nil {
+				page = htmltext.FromDocument(p.Doc, p.URL)
+			} else if strings.HasPrefix(p.ContentType, "text/") {
+				page = &vigil.Page{Text: truncateText(string(p.Body))}
+			} else {
+				page = &vigil.Page{}
+			}
+			doc.Title, doc.Text = page.Title, page.Text
+			page.DocumentID, page.CrawlID, page.CaseID = doc.ID, doc.CrawlID, doc.CaseID
+			page.Site, page.URL, page.CapturedAt = doc.Site, doc.URL, doc.CapturedAt
+			if err := a.Captures.PutCapture(ctx, doc.ID, p.Body); err != nil {
+				return fmt.Errorf("store capture of %s: %w", doc.URL, err)
+			}
+			mu.Lock()
+			byPage[p.Request.URL] = len(pending)
+			pending = append(pending, crawlstate.Pending{Document: doc, Page: *page})
+			pages++
+			n := pages
+			mu.Unlock()
+			hb.beat(n)
+			return nil
+		},
+		OnImage: func(img *crawler.ImageFetch) {
+			size := len(img.Body)
+			hs, err := a.Hasher.Hash(img.Body)
+			img.Body = nil // victim safety: the bytes go no further
+			if err != nil {
+				return // too small, not an image, or too large: no hash to keep
+			}
+			rec := vigil.Image{
+				ID: vigil.ImageID(in.CrawlID, img.PageURL, img.URL), URL: img.URL, PageURL: img.PageURL,
+				DocumentID: vigil.DocumentID(in.CrawlID, img.PageURL), CrawlID: in.CrawlID, CaseID: meta.CaseID,
+				Site: hostOf(img.URL), Width: hs.Width, Height: hs.Height, Size: size,
+				SHA256: hs.SHA256, MD5: hs.MD5, PDQ: hs.PDQ, PDQQuality: hs.PDQQuality, PHash: hs.PHash,
+				CapturedAt: img.FetchedAt.UTC(),
+			}
+			mu.Lock()
+			orphans = append(orphans, rec)
+			mu.Unlock()
+		},
+		OnError: func(req crawler.Request, err error) {
+			mu.Lock()
+			failures++
+			mu.Unlock()
+			a.logger().Info("page failed", "crawl", in.CrawlID, "url", req.URL, "error", err)
+		},
+	}
+	remaining, stats, err := c.Crawl(ctx, frontier, crawler.Scope{Hosts: meta.Hosts, MaxDepth: cfg.MaxDepth}, in.MaxPages, seen, h)
+	if err != nil {
+		// Proxy down, context cancelled: nothing is committed and the batch
+		// is retried from the same frontier.
+		return res, fmt.Errorf("crawl batch %d: %w", in.Batch, err)
+	}
+	for _, img := range orphans {
+		if i, ok := byPage[img.PageURL]; ok {
+			pending[i].Images = append(pending[i].Images, img)
+		}
+	}
+	rest := make([]crawlstate.Request, len(remaining))
+	for i, r := range remaining {
+		rest[i] = crawlstate.Request{URL: r.URL, Depth: r.Depth}
+	}
+	res = workflows.CrawlBatchResult{Pages: pages, Errors: failures, Images: stats.Images}
+	for _, p := range pending {
+		res.DocumentIDs = append(res.DocumentIDs, p.Document.ID)
+	}
+	q, err := a.State.Commit(in.CrawlID, crawlstate.Batch{
+		Number: in.Batch, Taken: keys, Remaining: rest, Seen: seen, Pending: pending,
+		Result: func(queued int) any { res.Queued = queued; return res },
+	})
+	if err != nil {
+		return res, err
+	}
+	res.Queued = q
+	return res, nil
+}

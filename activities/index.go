@@ -1,0 +1,64 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+
+	"vigil"
+	"vigil/workflows"
+)
+
+// IndexBatch runs the extractors over a batch's pending captures and writes
+// findings, image hashes and documents to the index, then releases the
+// captures from the pending set. Every write is idempotent by ID, so a retry
+// after a crash or an index outage neither loses nor duplicates anything.
+func (a *Activities) IndexBatch(ctx context.Context, in workflows.IndexBatchInput) (workflows.IndexBatchResult, error) {
+	var res workflows.IndexBatchResult
+	pending, err := a.State.Pending(in.CrawlID, in.DocumentIDs)
+	if err != nil {
+		return res, err
+	}
+	if len(pending) == 0 {
+		return res, nil // indexed by an earlier attempt
+	}
+	docs := make([]vigil.Document, 0, len(pending))
+	var findings []vigil.Finding
+	var images []vigil.Image
+	for i := range pending {
+		p := &pending[i]
+		fs := a.extract(&p.Page)
+		findings = append(findings, fs...)
+		images = append(images, p.Images...)
+		docs = append(docs, p.Document)
+	}
+	// Findings and images first: a document visible in search always has
+	// its findings.
+	if err := a.Store.PutFindings(ctx, findings); err != nil {
+		return res, fmt.Errorf("index findings of batch %d: %w", in.Batch, err)
+	}
+	if err := a.Store.PutImages(ctx, images); err != nil {
+		return res, fmt.Errorf("index images of batch %d: %w", in.Batch, err)
+	}
+	if err := a.Store.PutDocuments(ctx, docs); err != nil {
+		return res, fmt.Errorf("index documents of batch %d: %w", in.Batch, err)
+	}
+	ids := make([]string, len(docs))
+	for i, d := range docs {
+		ids[i] = d.ID
+	}
+	if err := a.State.Release(in.CrawlID, ids); err != nil {
+		return res, err
+	}
+	res = workflows.IndexBatchResult{Documents: len(docs), Findings: len(findings), Images: len(images)}
+	return res, nil
+}
+
+// extract runs every extractor over p and stamps the findings' provenance.
+func (a *Activities) extract(p *vigil.Page) []vigil.Finding {
+	var out []vigil.Finding
+	for _, x := range a.Extractors {
+		out = append(out, x.Extract(p)...)
+	}
+	p.Stamp(out)
+	return out
+}

@@ -1,0 +1,50 @@
+package vigil
+
+import (
+	"context"
+	"time"
+)
+
+// CrawlRequest asks for a crawl of the sites of Seeds.
+type CrawlRequest struct {
+	Seeds    []string `json:"seeds"`
+	MaxDepth int      `json:"max_depth,omitempty"` // 0: default; -1: unlimited
+	MaxPages int      `json:"max_pages,omitempty"` // 0: default
+	CaseID   string   `json:"case_id,omitempty"`
+}
+
+// CrawlStatus is where a crawl stands.
+type CrawlStatus struct {
+	ID        string    `json:"id"`
+	Seeds     []string  `json:"seeds,omitempty"`
+	CaseID    string    `json:"case_id,omitempty"`
+	State     string    `json:"state"` // running, paused, stopped, finished, failed
+	Pages     int       `json:"pages"`
+	Errors    int       `json:"errors"`
+	Queued    int       `json:"queued"`
+	Indexed   int       `json:"indexed"`
+	Findings  int       `json:"findings"`
+	Images    int       `json:"images"`
+	Batches   int       `json:"batches"`
+	StartedAt time.Time `json:"started_at,omitzero"`
+	ClosedAt  time.Time `json:"closed_at,omitzero"`
+	LastError string    `json:"last_error,omitempty"`
+}
+
+// Done reports whether the crawl has ended.
+func (s CrawlStatus) Done() bool {
+	switch s.State {
+	case "stopped", "finished", "failed", "terminated", "canceled", "timed_out":
+		return true
+	}
+	return false
+}
+
+// CrawlService starts and controls crawls. Crawl returns ENOTFOUND for an
+// unknown ID; Control accepts "pause", "resume" and "stop".
+type CrawlService interface {
+	StartCrawl(ctx context.Context, req CrawlRequest) (CrawlStatus, error)
+	Crawl(ctx context.Context, id string) (CrawlStatus, error)
+	Crawls(ctx context.Context) ([]CrawlStatus, error)
+	ControlCrawl(ctx context.Context, id, command string) error
+}

@@ -1,0 +1,162 @@
+package workflows
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+
+	"vigil"
+)
+
+// Service implements vigil.CrawlService on a Temporal client: it starts
+// CrawlSite workflows, queries their progress and signals them. It is client
+// code, not workflow code, and is safe for concurrent use.
+type Service struct {
+	Client    client.Client
+	TaskQueue string // default TaskQueue
+	// BatchSize and BatchesPerRun override the workflow defaults when set.
+	BatchSize     int
+	BatchesPerRun int
+}
+
+var _ vigil.CrawlService = (*Service)(nil)
+
+func (s *Service) taskQueue() string {
+	if s.TaskQueue != "" {
+		return s.TaskQueue
+	}
+	return TaskQueue
+}
+
+// StartCrawl validates req and starts a crawl workflow with a fresh ID.
+func (s *Service) StartCrawl(ctx context.Context, req vigil.CrawlRequest) (vigil.CrawlStatus, error) {
+	if len(req.Seeds) == 0 {
+		return vigil.CrawlStatus{}, vigil.Errorf(vigil.EINVALID, "no seed URL given")
+	}
+	for _, seed := range req.Seeds {
+		u, err := url.Parse(seed)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return vigil.CrawlStatus{}, vigil.Errorf(vigil.EINVALID, "seed %q is not an http(s) URL with a host", seed)
+		}
+	}
+	if req.MaxPages < 0 {
+		return vigil.CrawlStatus{}, vigil.Errorf(vigil.EINVALID, "max pages must not be negative")
+	}
+	id := "crawl-" + time.Now().UTC().Format("20060102-150405") + "-" + randomHex(3)
+	params := CrawlParams{
+		CrawlID: id, CaseID: req.CaseID, Seeds: req.Seeds, MaxDepth: req.MaxDepth, MaxPages: req.MaxPages,
+		BatchSize: s.BatchSize, BatchesPerRun: s.BatchesPerRun,
+	}
+	_, err := s.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                    id,
+		TaskQueue:             s.taskQueue(),
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+	}, WorkflowCrawlSite, params)
+	if err != nil {
+		return vigil.CrawlStatus{}, unavailable("start crawl", err)
+	}
+	return vigil.CrawlStatus{ID: id, Seeds: req.Seeds, CaseID: req.CaseID, State: StateRunning, StartedAt: time.Now().UTC()}, nil
+}
+
+// Crawl returns a crawl's status: the progress query while it runs, its
+// result once it has ended.
+func (s *Service) Crawl(ctx context.Context, id string) (vigil.CrawlStatus, error) {
+	desc, err := s.Client.DescribeWorkflowExecution(ctx, id, "")
+	if err != nil {
+		var nf *serviceerror.NotFound
+		if errors.As(err, &nf) {
+			return vigil.CrawlStatus{}, vigil.Errorf(vigil.ENOTFOUND, "no crawl %q", id)
+		}
+		return vigil.CrawlStatus{}, unavailable("describe crawl", err)
+	}
+	info := desc.GetWorkflowExecutionInfo()
+	st := vigil.CrawlStatus{ID: id}
+	if t := info.GetStartTime(); t != nil {
+		st.StartedAt = t.AsTime()
+	}
+	if t := info.GetCloseTime(); t != nil {
+		st.ClosedAt = t.AsTime()
+	}
+	var prog Progress
+	switch info.GetStatus() {
+	case enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING:
+		v, err := s.Client.QueryWorkflow(ctx, id, "", QueryProgress)
+		if err != nil {
+			return st, unavailable("query crawl progress", err)
+		}
+		if err := v.Get(&prog); err != nil {
+			return st, err
+		}
+	case enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED:
+		if err := s.Client.GetWorkflow(ctx, id, "").Get(ctx, &prog); err != nil {
+			return st, unavailable("read crawl result", err)
+		}
+	default:
+		// Failed, terminated, canceled or timed out.
+		prog.State = strings.ToLower(info.GetStatus().String())
+		if err := s.Client.GetWorkflow(ctx, id, "").Get(ctx, nil); err != nil {
+			prog.LastError = err.Error()
+		}
+	}
+	st.State, st.Pages, st.Errors, st.Queued = prog.State, prog.Pages, prog.Errors, prog.Queued
+	st.Indexed, st.Findings, st.Images, st.Batches = prog.Indexed, prog.Findings, prog.Images, prog.Batches
+	st.LastError = prog.LastError
+	return st, nil
+}
+
+// Crawls lists the most recent crawls, newest first.
+func (s *Service) Crawls(ctx context.Context) ([]vigil.CrawlStatus, error) {
+	resp, err := s.Client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+		Query:    fmt.Sprintf("WorkflowType = '%s'", WorkflowCrawlSite),
+		PageSize: 100,
+	})
+	if err != nil {
+		return nil, unavailable("list crawls", err)
+	}
+	var out []vigil.CrawlStatus
+	for _, e := range resp.GetExecutions() {
+		st, err := s.Crawl(ctx, e.GetExecution().GetWorkflowId())
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+// ControlCrawl pauses, resumes or stops a running crawl.
+func (s *Service) ControlCrawl(ctx context.Context, id, command string) error {
+	switch command {
+	case ControlPause, ControlResume, ControlStop:
+	default:
+		return vigil.Errorf(vigil.EINVALID, "unknown crawl command %q (use pause, resume or stop)", command)
+	}
+	if err := s.Client.SignalWorkflow(ctx, id, "", SignalControl, command); err != nil {
+		var nf *serviceerror.NotFound
+		if errors.As(err, &nf) {
+			return vigil.Errorf(vigil.ENOTFOUND, "no running crawl %q", id)
+		}
+		return unavailable("signal crawl", err)
+	}
+	return nil
+}
+
+func unavailable(what string, err error) error {
+	return fmt.Errorf("%s: %w", what, &vigil.Error{Code: vigil.EUNAVAILABLE, Message: "Temporal is unavailable: " + err.Error()})
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
