@@ -47,8 +47,10 @@ type FindingQuery struct {
 	Site    string `json:"site,omitempty"`
 	CrawlID string `json:"crawl_id,omitempty"`
 	CaseID  string `json:"case_id,omitempty"`
-	Offset  int    `json:"offset,omitempty"`
-	Limit   int    `json:"limit,omitempty"` // 0 means 100; at most 10000
+	// DocumentID restricts the lookup to one document's findings.
+	DocumentID string `json:"document_id,omitempty"`
+	Offset     int    `json:"offset,omitempty"`
+	Limit      int    `json:"limit,omitempty"` // 0 means 100; at most 10000
 }
 
 // FindingResult is one page of findings ordered by capture time, then URL.
