@@ -229,10 +229,10 @@ func init() {
 	}
 }
 
-func isDigit(c byte) bool { return class[c]&cDigit != 0 }
-func isAlnum(c byte) bool { return class[c]&(cDigit|cLower|cUpper) != 0 }
+func isDigit(c byte) bool  { return class[c]&cDigit != 0 }
+func isAlnum(c byte) bool  { return class[c]&(cDigit|cLower|cUpper) != 0 }
 func isLetter(c byte) bool { return class[c]&(cLower|cUpper) != 0 }
-func isHex(c byte) bool   { return class[c]&cHex != 0 }
+func isHex(c byte) bool    { return class[c]&cHex != 0 }
 
 // wordBefore reports whether the byte before i is not a letter or digit.
 func boundaryBefore(s string, i int) bool { return i == 0 || !isAlnum(s[i-1]) }

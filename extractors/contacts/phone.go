@@ -231,20 +231,19 @@ func (c *collector) moneyOrReference(start, end int, intl bool) bool {
 	return ref >= 0 && ref > ph
 }
 
-// inURLPath reports whether text[start] is inside a URL path that is not a
-// messenger link (wa.me/1415..., api.whatsapp.com/send?phone=...).
+// inURLPath reports whether text[start] is inside a URL path or query
+// (messenger links are read by urlHandles).
 func (c *collector) inURLPath(start int) bool {
 	l := c.lower
-	ts := start
-	for ts > 0 && l[ts-1] != ' ' && l[ts-1] != '\n' && l[ts-1] != '\t' && start-ts < 200 {
-		ts--
+	for ts := start; ts > 0 && start-ts < 200; ts-- {
+		switch l[ts-1] {
+		case ' ', '\n', '\t':
+			return false
+		case '/', '=', '?', '&':
+			return true
+		}
 	}
-	tok := l[ts:start]
-	if !strings.ContainsAny(tok, "/=") {
-		return false
-	}
-	return !strings.Contains(tok, "wa.me/") && !strings.Contains(tok, "whatsapp") &&
-		!strings.Contains(tok, "tel:") && !strings.Contains(tok, "signal.me/")
+	return false
 }
 
 // messengerKeywords returns the kinds named in w (text just before a phone

@@ -1,0 +1,297 @@
+package contacts
+
+import (
+	"net/url"
+	"strings"
+
+	"github.com/nyaruka/phonenumbers"
+
+	"vigil"
+)
+
+// handleRule describes a messenger handle: the keywords that introduce it in
+// prose and the grammar of a valid handle.
+type handleRule struct {
+	kind     vigil.Kind
+	keywords []string
+	valid    func(string) bool
+}
+
+var handleRules = []handleRule{
+	{vigil.KindTelegram, []string{"telegram", "tg", "telega", "tlgrm"}, validTelegram},
+	{vigil.KindWickr, []string{"wickr me", "wickrme", "wickr"}, func(s string) bool { return handleOK(s, 3, 32, "_.-") }},
+	{vigil.KindDiscord, []string{"discord"}, validDiscord},
+	{vigil.KindSnapchat, []string{"snapchat", "snap"}, func(s string) bool { return handleOK(s, 3, 15, "_.-") }},
+	{vigil.KindKik, []string{"kik me", "kik"}, func(s string) bool { return handleOK(s, 2, 20, "_.") }},
+	{vigil.KindWeChat, []string{"wechat", "we chat", "weixin", "微信"}, func(s string) bool { return handleOK(s, 6, 20, "_-") }},
+	{vigil.KindSignal, []string{"signal"}, validSignalUsername},
+}
+
+// handles finds messenger handles after keywords ("Telegram: @name",
+// "Wickr - name", "Kik me: name") and in messenger URLs in the text.
+func (c *collector) handles() {
+	l := c.lower
+	for _, r := range handleRules {
+		for _, kw := range r.keywords {
+			for off := 0; ; {
+				j := strings.Index(l[off:], kw)
+				if j < 0 {
+					break
+				}
+				i := off + j
+				off = i + len(kw)
+				if i > 0 && isLetter(l[i-1]) {
+					continue
+				}
+				c.keywordHandle(r, off)
+			}
+		}
+	}
+	c.urlHandles()
+}
+
+// keywordHandle reads a handle after a keyword that ends at i: optional
+// words like "id" or "username", separators, then the handle. Without '@'
+// the separators must include one of ":=-|>" so that prose does not count.
+func (c *collector) keywordHandle(r handleRule, i int) {
+	t, l := c.text, c.lower
+	for _, w := range []string{" id", " me", " username", " user", " handle", " name", " contact"} {
+		if strings.HasPrefix(l[i:], w) && (i+len(w) == len(l) || !isLetter(l[i+len(w)])) {
+			i += len(w)
+			break
+		}
+	}
+	if i < len(l) && isAlnum(l[i]) {
+		return // "telegrams", "snapshot"
+	}
+	j, strong := i, false
+	for j < len(l) && j-i < 8 {
+		switch l[j] {
+		case ':', '=', '-', '|', '>':
+			strong = true
+		case ' ', '\t':
+		default:
+			if strings.HasPrefix(l[j:], "–") || strings.HasPrefix(l[j:], "—") || strings.HasPrefix(l[j:], "：") {
+				strong = true
+				j += 2
+			} else {
+				goto sepDone
+			}
+		}
+		j++
+	}
+sepDone:
+	at := j < len(l) && l[j] == '@'
+	if at {
+		j++
+	}
+	if !strong && !at {
+		return
+	}
+	hs := j
+	for j < len(l) && (isAlnum(l[j]) || l[j] == '_' || l[j] == '.' || l[j] == '-' || l[j] == '#') && j-hs < 40 {
+		j++
+	}
+	for j > hs && (l[j-1] == '.' || l[j-1] == '-') {
+		j-- // sentence punctuation
+	}
+	h := l[hs:j]
+	if h == "" || j < len(l) && l[j] == '@' || !at && (stopwords[h] || handleStopwords[h]) {
+		return
+	}
+	if r.kind == vigil.KindDiscord || !strings.Contains(h, "#") {
+		if r.valid(h) {
+			start := hs
+			if at {
+				start--
+			}
+			c.add(r.kind, h, start, j)
+		}
+	}
+	_ = t
+}
+
+var handleStopwords = map[string]bool{
+	"preferred": true, "please": true, "message": true, "channel": true, "group": true,
+	"contact": true, "available": true, "private": true, "request": true, "upon": true,
+	"dm": true, "pm": true, "same": true, "above": true, "below": true, "ask": true,
+	"username": true, "handle": true, "none": true, "soon": true, "inbox": true,
+}
+
+// handleOK reports whether s is min..max characters of letters, digits and
+// extra, starting with a letter.
+func handleOK(s string, minLen, maxLen int, extra string) bool {
+	if len(s) < minLen || len(s) > maxLen || !isLetter(s[0]) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isAlnum(s[i]) && strings.IndexByte(extra, s[i]) < 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// validTelegram checks a Telegram username: 5-32 of [a-z0-9_], starting
+// with a letter, not ending with '_'.
+func validTelegram(s string) bool {
+	return handleOK(s, 5, 32, "_") && s[len(s)-1] != '_' && !telegramReserved[s]
+}
+
+var telegramReserved = map[string]bool{
+	"joinchat": true, "addstickers": true, "addemoji": true, "share": true, "proxy": true,
+	"socks": true, "login": true, "setlanguage": true, "addtheme": true, "confirmphone": true,
+	"invoice": true, "addlist": true, "boost": true, "telegram": true,
+}
+
+// validDiscord accepts a new-style username ([a-z0-9_.], 2-32, no "..") or a
+// legacy "name#1234".
+func validDiscord(s string) bool {
+	if i := strings.IndexByte(s, '#'); i >= 0 {
+		d := s[i+1:]
+		if len(d) != 4 || i < 2 || i > 32 {
+			return false
+		}
+		for k := 0; k < 4; k++ {
+			if !isDigit(d[k]) {
+				return false
+			}
+		}
+		return true
+	}
+	return handleOK(s, 2, 32, "_.") && !strings.Contains(s, "..") && s != "server"
+}
+
+// validSignalUsername checks a Signal username: a nickname of 3-32 of
+// [a-z0-9_] starting with a letter, a dot, and two or more digits.
+func validSignalUsername(s string) bool {
+	i := strings.LastIndexByte(s, '.')
+	if i < 0 || len(s)-i-1 < 2 || len(s)-i-1 > 9 || !handleOK(s[:i], 3, 32, "_") {
+		return false
+	}
+	for k := i + 1; k < len(s); k++ {
+		if !isDigit(s[k]) {
+			return false
+		}
+	}
+	return true
+}
+
+// urlPrefixes maps messenger URL prefixes to the kind of handle in their
+// first path segment.
+var urlPrefixes = []struct {
+	prefix string
+	kind   vigil.Kind
+}{
+	{"t.me/", vigil.KindTelegram},
+	{"telegram.me/", vigil.KindTelegram},
+	{"telegram.dog/", vigil.KindTelegram},
+	{"tg://resolve?domain=", vigil.KindTelegram},
+	{"snapchat.com/add/", vigil.KindSnapchat},
+	{"kik.me/", vigil.KindKik},
+	{"wa.me/", vigil.KindWhatsApp},
+	{"api.whatsapp.com/send?phone=", vigil.KindWhatsApp},
+	{"whatsapp.com/send?phone=", vigil.KindWhatsApp},
+	{"signal.me/#p/", vigil.KindSignal},
+}
+
+// urlHandles finds handles in messenger URLs (t.me/name, kik.me/name, ...).
+func (c *collector) urlHandles() {
+	l := c.lower
+	for _, p := range urlPrefixes {
+		for off := 0; ; {
+			j := strings.Index(l[off:], p.prefix)
+			if j < 0 {
+				break
+			}
+			i := off + j
+			off = i + len(p.prefix)
+			if i > 0 && (isAlnum(l[i-1]) || l[i-1] == '-' || l[i-1] == '_') {
+				continue
+			}
+			s := off
+			if p.kind == vigil.KindTelegram && strings.HasPrefix(l[s:], "s/") {
+				s += 2
+			}
+			e := s
+			for e < len(l) && (isAlnum(l[e]) || l[e] == '_' || l[e] == '.' || l[e] == '-') && e-s < 40 {
+				e++
+			}
+			for e > s && (l[e-1] == '.' || l[e-1] == '-') {
+				e--
+			}
+			h := l[s:e]
+			ok := false
+			switch p.kind {
+			case vigil.KindTelegram:
+				ok = validTelegram(h)
+			case vigil.KindSnapchat:
+				ok = handleOK(h, 3, 15, "_.-")
+			case vigil.KindKik:
+				ok = handleOK(h, 2, 20, "_.")
+			case vigil.KindWhatsApp, vigil.KindSignal:
+				// The number is international, with or without '+'.
+				if v, pe, vok := c.urlPhone(s); vok {
+					e = pe
+					c.add(vigil.KindPhone, v, i, e)
+					c.add(p.kind, v, i, e)
+				}
+				continue
+			}
+			if ok {
+				c.add(p.kind, h, i, e)
+			}
+		}
+	}
+}
+
+// urlPhone reads the international number at l[s:] ("+1415...", "1415...")
+// and returns its E.164 form and end.
+func (c *collector) urlPhone(s int) (string, int, bool) {
+	l := c.lower
+	if s < len(l) && l[s] == '+' {
+		s++
+	}
+	d := s
+	for d < len(l) && isDigit(l[d]) {
+		d++
+	}
+	if d-s < minPhoneDigits || d-s > maxPhoneDigits || d < len(l) && isAlnum(l[d]) {
+		return "", 0, false
+	}
+	num, err := phonenumbers.Parse("+"+l[s:d], c.e.region)
+	if err != nil || !phonenumbers.IsValidNumber(num) {
+		return "", 0, false
+	}
+	return phonenumbers.Format(num, phonenumbers.E164), d, true
+}
+
+// links adds the contacts in p.Links that the text did not already show:
+// mailto: and tel: links, messenger URLs, onion hosts and addresses in URLs.
+func (c *collector) links(links []string) {
+	for _, link := range links {
+		s := link
+		if strings.IndexByte(s, '%') >= 0 {
+			if u, err := url.PathUnescape(s); err == nil {
+				s = u
+			}
+		}
+		if len(s) > 2048 {
+			continue
+		}
+		sub := &collector{e: c.e, text: s, lower: lowerASCII(s)}
+		if strings.HasPrefix(sub.lower, "mailto:") {
+			if q := strings.IndexByte(s, '?'); q >= 0 {
+				sub.text, sub.lower = s[:q], sub.lower[:q]
+			}
+		}
+		sub.emails()
+		sub.phones()
+		sub.onions()
+		sub.runs()
+		sub.urlHandles()
+		for _, f := range sub.out {
+			c.addLink(f.Kind, f.Value, link)
+		}
+	}
+}
