@@ -1,0 +1,296 @@
+// Package embedded is Vigil's default index: everything an investigation
+// needs kept in one directory on local disk, with no server to run.
+//
+// Layout under Config.Dir:
+//
+//	docs.bleve/      bleve (scorch) index of documents: Title and Text full text,
+//	                 site, crawl_id, case_id, kinds as keywords, captured_at
+//	findings.bleve/  bleve (scorch) index of findings: kind, value, site,
+//	                 crawl_id, case_id, document_id, url keywords, captured_at
+//	vigil.db         bbolt: the records themselves (documents, findings,
+//	                 images), the contact kinds of each document, image hashes
+//	captures/ab/abc… raw captured bodies, one file per document ID
+//
+// The bleve indexes store no field values: hits are IDs, and the records are
+// read from bbolt. Images are matched in memory (loaded at Open) by exact
+// Hamming search.
+//
+// The "kind" facet and the Query.Kind filter rely on a "kinds" keyword field of
+// each indexed document: the set of contact kinds of its findings. PutFindings
+// records the kinds per document ID in bbolt and re-indexes the documents
+// already stored whose kind set grew; PutDocuments reads the kinds recorded so
+// far. Either order is therefore correct; putting a document's findings before
+// the document indexes the document once instead of twice. Kinds are only ever
+// added: a finding cannot be removed except with its whole crawl (DeleteCrawl).
+package embedded
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
+	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
+	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
+	"github.com/blevesearch/bleve/v2/mapping"
+	bolt "go.etcd.io/bbolt"
+
+	"vigil"
+)
+
+// Interface guards.
+var (
+	_ vigil.Store        = (*Store)(nil)
+	_ vigil.CaptureStore = (*Store)(nil)
+)
+
+// Config configures an embedded store.
+type Config struct {
+	// Dir is the directory holding the whole index; it is created if missing.
+	// Required. Only one Store may have a Dir open at a time.
+	Dir string
+}
+
+// Store is the embedded index. It implements vigil.Store and
+// vigil.CaptureStore. All methods are safe for concurrent use; writes are
+// serialised internally, reads run in parallel with them. Data written by a
+// Put method that returned nil is visible to every later read and survives
+// Close and a re-Open of the same Dir.
+type Store struct {
+	dir      string
+	captures string
+
+	// mu guards closed; every method holds it for reading while it runs, so
+	// Close waits for running calls.
+	mu     sync.RWMutex
+	closed bool
+
+	// wmu serialises writes to the document and finding indexes, so the kinds
+	// of a document and its index entry never disagree.
+	wmu sync.Mutex
+
+	db       *bolt.DB
+	docs     bleve.Index
+	findings bleve.Index
+	analyzer textAnalyzer
+
+	images *imageIndex
+}
+
+// bbolt buckets.
+var (
+	bucketMeta     = []byte("meta")
+	bucketDocs     = []byte("documents")
+	bucketKinds    = []byte("kinds") // document ID → comma-separated sorted kinds
+	bucketFindings = []byte("findings")
+	bucketImages   = []byte("images")
+	bucketImgHash  = []byte("image_hashes") // image ID → packed hashes, loaded at Open
+)
+
+const (
+	layoutVersion = "1"
+	analyzerName  = "vigil_text"
+)
+
+// Open opens (creating if needed) the embedded store in cfg.Dir. It returns
+// an EINVALID error when Dir is empty and an EUNAVAILABLE error when another
+// Store holds the directory.
+func Open(cfg Config) (*Store, error) {
+	if cfg.Dir == "" {
+		return nil, vigil.Errorf(vigil.EINVALID, "embedded store: Dir is required")
+	}
+	s := &Store{dir: cfg.Dir, captures: filepath.Join(cfg.Dir, "captures")}
+	if err := os.MkdirAll(s.captures, 0o700); err != nil {
+		return nil, fmt.Errorf("embedded store: create %s: %w", cfg.Dir, err)
+	}
+	if err := s.open(); err != nil {
+		s.closeAll()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) open() error {
+	db, err := bolt.Open(filepath.Join(s.dir, "vigil.db"), 0o600, &bolt.Options{Timeout: time.Second})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return vigil.Errorf(vigil.EUNAVAILABLE, "embedded store: %s is in use by another process", s.dir)
+	} else if err != nil {
+		return fmt.Errorf("embedded store: open database: %w", err)
+	}
+	s.db = db
+	if err := db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketMeta, bucketDocs, bucketKinds, bucketFindings, bucketImages, bucketImgHash} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		meta := tx.Bucket(bucketMeta)
+		switch v := meta.Get([]byte("layout")); {
+		case v == nil:
+			return meta.Put([]byte("layout"), []byte(layoutVersion))
+		case string(v) != layoutVersion:
+			return fmt.Errorf("unsupported layout version %q", v)
+		}
+		return nil
+	}); err != nil {
+		return fmt.Errorf("embedded store: init database: %w", err)
+	}
+	if s.docs, err = openIndex(filepath.Join(s.dir, "docs.bleve"), documentMapping()); err != nil {
+		return err
+	}
+	if s.findings, err = openIndex(filepath.Join(s.dir, "findings.bleve"), findingMapping()); err != nil {
+		return err
+	}
+	if s.analyzer, err = newTextAnalyzer(s.docs); err != nil {
+		return err
+	}
+	s.images = newImageIndex()
+	if err := s.loadImages(); err != nil {
+		return err
+	}
+	if err := cleanTemp(s.captures); err != nil {
+		return err
+	}
+	return nil
+}
+
+func openIndex(path string, m mapping.IndexMapping) (bleve.Index, error) {
+	idx, err := bleve.Open(path)
+	if errors.Is(err, bleve.ErrorIndexPathDoesNotExist) {
+		idx, err = bleve.New(path, m)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("embedded store: open index %s: %w", filepath.Base(path), err)
+	}
+	return idx, nil
+}
+
+// newIndexMapping returns a mapping that indexes only the fields named by
+// the caller: no dynamic fields, no _all field, no stored values.
+func newIndexMapping() (*mapping.IndexMappingImpl, *mapping.DocumentMapping) {
+	im := bleve.NewIndexMapping()
+	im.IndexDynamic, im.StoreDynamic, im.DocValuesDynamic = false, false, false
+	if err := im.AddCustomAnalyzer(analyzerName, map[string]any{
+		"type":          custom.Name,
+		"tokenizer":     unicode.Name,
+		"token_filters": []any{lowercase.Name},
+	}); err != nil {
+		panic(err) // a static configuration: cannot fail
+	}
+	im.DefaultAnalyzer = analyzerName
+	dm := bleve.NewDocumentStaticMapping()
+	dm.Dynamic = false
+	im.DefaultMapping = dm
+	return im, dm
+}
+
+func textField() *mapping.FieldMapping {
+	f := bleve.NewTextFieldMapping()
+	f.Analyzer = analyzerName
+	f.Store, f.IncludeInAll, f.DocValues = false, false, false
+	f.IncludeTermVectors = true // phrase queries need positions
+	return f
+}
+
+func keywordField() *mapping.FieldMapping {
+	f := bleve.NewKeywordFieldMapping()
+	f.Analyzer = keyword.Name
+	f.Store, f.IncludeInAll, f.IncludeTermVectors = false, false, false
+	f.DocValues = true // facets and sorting
+	return f
+}
+
+func dateField() *mapping.FieldMapping {
+	f := bleve.NewDateTimeFieldMapping()
+	f.Store, f.IncludeInAll = false, false
+	f.DocValues = true
+	return f
+}
+
+func documentMapping() mapping.IndexMapping {
+	im, dm := newIndexMapping()
+	dm.AddFieldMappingsAt("title", textField())
+	dm.AddFieldMappingsAt("text", textField())
+	for _, k := range []string{"site", "crawl_id", "case_id", "kinds"} {
+		dm.AddFieldMappingsAt(k, keywordField())
+	}
+	dm.AddFieldMappingsAt("captured_at", dateField())
+	return im
+}
+
+func findingMapping() mapping.IndexMapping {
+	im, dm := newIndexMapping()
+	for _, k := range []string{"kind", "value", "site", "crawl_id", "case_id", "document_id", "url"} {
+		dm.AddFieldMappingsAt(k, keywordField())
+	}
+	dm.AddFieldMappingsAt("captured_at", dateField())
+	return im
+}
+
+// begin marks the start of a call; it fails once the store is closed or the
+// context is done. The caller must call s.mu.RUnlock when begin returns nil.
+func (s *Store) begin(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("embedded store: %w", err)
+	}
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return vigil.Errorf(vigil.EUNAVAILABLE, "embedded store is closed")
+	}
+	return nil
+}
+
+// Stats returns exact counts of the distinct documents, findings and images
+// held.
+func (s *Store) Stats(ctx context.Context) (vigil.Stats, error) {
+	if err := s.begin(ctx); err != nil {
+		return vigil.Stats{}, err
+	}
+	defer s.mu.RUnlock()
+	nd, err := s.docs.DocCount()
+	if err != nil {
+		return vigil.Stats{}, fmt.Errorf("count documents: %w", err)
+	}
+	nf, err := s.findings.DocCount()
+	if err != nil {
+		return vigil.Stats{}, fmt.Errorf("count findings: %w", err)
+	}
+	return vigil.Stats{Documents: int(nd), Findings: int(nf), Images: s.images.len()}, nil
+}
+
+// Close flushes and releases the indexes and the database. It waits for
+// running calls; later calls return EUNAVAILABLE errors. Closing twice is
+// harmless.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	return s.closeAll()
+}
+
+func (s *Store) closeAll() error {
+	var errs []error
+	for _, idx := range []bleve.Index{s.docs, s.findings} {
+		if idx != nil {
+			if err := idx.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("close index: %w", err))
+			}
+		}
+	}
+	if s.db != nil {
+		if err := s.db.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close database: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,227 @@
+package embedded
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis"
+
+	"vigil"
+)
+
+// Query text limits.
+const (
+	maxQueryBytes   = 2048
+	maxQueryClauses = 32
+)
+
+// Snippet shape: bytes of context kept before and after the first match, and
+// how much of a document is scanned for it.
+const (
+	snippetBefore = 80
+	snippetAfter  = 160
+	snippetScan   = 64 << 10
+)
+
+// textAnalyzer is the analyser of the title and text fields, used to turn
+// query words into index terms and to find matches for snippets.
+type textAnalyzer struct{ a analysis.Analyzer }
+
+func newTextAnalyzer(idx bleve.Index) (textAnalyzer, error) {
+	a := idx.Mapping().AnalyzerNamed(analyzerName)
+	if a == nil {
+		return textAnalyzer{}, fmt.Errorf("embedded store: analyzer %s missing from index mapping", analyzerName)
+	}
+	return textAnalyzer{a}, nil
+}
+
+func (ta textAnalyzer) terms(s string) []string {
+	ts := ta.a.Analyze([]byte(s))
+	out := make([]string, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, string(t.Term))
+	}
+	return out
+}
+
+// textQuery is a parsed Query.Text: clauses of analysed terms, each a word
+// (one term) or a phrase (several).
+type textQuery struct {
+	empty   bool // the text had no clauses at all
+	must    [][]string
+	mustNot [][]string
+}
+
+// terms returns the set of terms that the hits must contain.
+func (tq textQuery) terms() map[string]bool {
+	m := map[string]bool{}
+	for _, c := range tq.must {
+		for _, t := range c {
+			m[t] = true
+		}
+	}
+	return m
+}
+
+// parseText parses query text: whitespace-separated words, "double-quoted
+// phrases", and - in front of either to exclude it. A word the analyser
+// splits into several terms (an e-mail address, a hyphenated word) is a
+// phrase. Words that analyse to no term at all (punctuation) are dropped.
+// The result has empty set when the text holds no clause at all.
+func parseText(text string, ta textAnalyzer) (textQuery, error) {
+	var tq textQuery
+	if len(text) > maxQueryBytes {
+		return tq, vigil.Errorf(vigil.EINVALID, "query text is longer than %d bytes", maxQueryBytes)
+	}
+	if !utf8.ValidString(text) {
+		return tq, vigil.Errorf(vigil.EINVALID, "query text is not valid UTF-8")
+	}
+	clauses := 0
+	rest := text
+	for {
+		rest = strings.TrimLeftFunc(rest, unicode.IsSpace)
+		if rest == "" {
+			break
+		}
+		negate := false
+		if len(rest) > 1 && rest[0] == '-' && !unicode.IsSpace(rune(rest[1])) {
+			negate, rest = true, rest[1:]
+		}
+		var raw string
+		if rest[0] == '"' {
+			end := strings.IndexByte(rest[1:], '"')
+			if end < 0 {
+				return tq, vigil.Errorf(vigil.EINVALID, "query text has an unclosed quote")
+			}
+			raw, rest = rest[1:1+end], rest[2+end:]
+		} else {
+			end := strings.IndexFunc(rest, unicode.IsSpace)
+			if end < 0 {
+				end = len(rest)
+			}
+			raw, rest = rest[:end], rest[end:]
+		}
+		if clauses++; clauses > maxQueryClauses {
+			return tq, vigil.Errorf(vigil.EINVALID, "query text has more than %d words or phrases", maxQueryClauses)
+		}
+		terms := ta.terms(raw)
+		if len(terms) == 0 {
+			continue
+		}
+		if negate {
+			tq.mustNot = append(tq.mustNot, terms)
+		} else {
+			tq.must = append(tq.must, terms)
+		}
+	}
+	tq.empty = clauses == 0
+	if len(tq.must) == 0 && len(tq.mustNot) > 0 {
+		// Only exclusions: everything but them.
+		tq.empty = true
+	}
+	return tq, nil
+}
+
+// snippet returns plain text from text around the first occurrence of one of
+// terms (or its beginning when none occurs), with control and formatting
+// characters removed and whitespace collapsed. It never adds markup.
+func (ta textAnalyzer) snippet(text string, terms map[string]bool) string {
+	if text == "" {
+		return ""
+	}
+	start, end := 0, min(len(text), snippetBefore+snippetAfter)
+	if len(terms) > 0 {
+		scan := text[:min(len(text), snippetScan)]
+		for _, t := range ta.a.Analyze([]byte(scan)) {
+			if terms[string(t.Term)] {
+				start = max(0, t.Start-snippetBefore)
+				end = min(len(text), t.End+snippetAfter)
+				break
+			}
+		}
+	}
+	// Widen to whole words, within bounds, and to rune boundaries.
+	if start > 0 {
+		if i := strings.LastIndexFunc(text[max(0, start-20):start], unicode.IsSpace); i >= 0 {
+			start = max(0, start-20) + i + 1
+		}
+	}
+	for start > 0 && !utf8.RuneStart(text[start]) {
+		start--
+	}
+	for end < len(text) && !utf8.RuneStart(text[end]) {
+		end++
+	}
+	var b strings.Builder
+	if start > 0 {
+		b.WriteString("… ")
+	}
+	b.WriteString(cleanText(text[start:end]))
+	if end < len(text) {
+		b.WriteString(" …")
+	}
+	return b.String()
+}
+
+// cleanText removes terminal escape sequences, control characters and
+// invisible formatting characters (bidirectional overrides among them), and
+// collapses whitespace runs to one space.
+func cleanText(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	space := false
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == 0x1b {
+			i += escapeLen(s[i:])
+			continue
+		}
+		i += n
+		switch {
+		case unicode.IsSpace(r):
+			space = b.Len() > 0
+			continue
+		case r == utf8.RuneError, unicode.IsControl(r), unicode.Is(unicode.Cf, r):
+			continue
+		}
+		if space {
+			b.WriteByte(' ')
+			space = false
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// escapeLen returns the length of the escape sequence at the start of s,
+// which begins with ESC: a CSI sequence (ESC [ … final byte), an OSC
+// sequence (ESC ] … BEL or ESC \), or ESC and one more character.
+func escapeLen(s string) int {
+	if len(s) < 2 {
+		return len(s)
+	}
+	switch s[1] {
+	case '[':
+		for i := 2; i < len(s); i++ {
+			if s[i] >= 0x40 && s[i] <= 0x7e {
+				return i + 1
+			}
+		}
+		return len(s)
+	case ']':
+		for i := 2; i < len(s); i++ {
+			if s[i] == 0x07 {
+				return i + 1
+			}
+			if s[i] == 0x1b && i+1 < len(s) && s[i+1] == '\\' {
+				return i + 2
+			}
+		}
+		return len(s)
+	}
+	_, n := utf8.DecodeRuneInString(s[1:])
+	return 1 + n
+}
