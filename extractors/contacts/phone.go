@@ -161,7 +161,7 @@ func looksLikeDateIPOrVersion(groups []string) bool {
 	for i, s := range groups {
 		g[i] = strings.TrimLeft(s, " -./()")
 	}
-	if n == 3 || n == 4 && len(g[3]) == 4 {
+	if n >= 3 {
 		a, b, cc := g[0], g[1], g[2]
 		if isYear(a) && len(b) <= 2 && len(cc) <= 2 || len(a) <= 2 && len(b) <= 2 && (isYear(cc) || len(cc) == 2 && n == 3) {
 			return true
