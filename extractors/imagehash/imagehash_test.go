@@ -360,3 +360,5 @@ func TestDistance(t *testing.T) {
 		t.Errorf("ParsePHash = %x, %v", v, err)
 	}
 }
+
+func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }

@@ -57,10 +57,11 @@ func flattenOnWhite(m *image.NRGBA) {
 	}
 }
 
-// trimBorders crops away rows and columns of uniform colour at the edges:
-// top and left lines matching the top-left corner, bottom and right lines
-// matching the bottom-right corner. It returns m itself when nothing is
-// trimmed or when trimming would leave a side under trimMinSide pixels.
+// trimBorders crops away rows and columns of uniform colour at the edges.
+// Each side is judged on its own, against the mean luma of its outermost
+// line, so trimming commutes with rotations and mirrors. It returns m
+// itself when nothing is trimmed or when trimming would leave a side under
+// trimMinSide pixels.
 func trimBorders(m *image.NRGBA) *image.NRGBA {
 	w, h := m.Bounds().Dx(), m.Bounds().Dy()
 	if w < trimMinSide || h < trimMinSide {
@@ -74,38 +75,29 @@ func trimBorders(m *image.NRGBA) *image.NRGBA {
 			luma[y*w+x] = uint8((299*r + 587*g + 114*b + 500) / 1000)
 		}
 	}
-	tl, br := int(luma[0]), int(luma[w*h-1])
-	// uniform reports whether the n pixels from offset start, step apart,
-	// are a border line of reference luma ref.
-	uniform := func(start, step, n, ref int) bool {
+	// line returns the offset and step of line i of a side: rows from the
+	// top or bottom, columns from the left or right.
+	type side struct{ first, lineStep, pixStep, n, lines int }
+	sides := [4]side{
+		{0, w, 1, w, h},            // top
+		{(h - 1) * w, -w, 1, w, h}, // bottom
+		{0, 1, w, h, w},            // left
+		{w - 1, -1, w, h, w},       // right
+	}
+	var cut [4]int
+	for s, sd := range sides {
 		sum := 0
-		for i := range n {
-			d := int(luma[start+i*step]) - ref
-			if d < 0 {
-				d = -d
-			}
-			if d > trimMaxTolerance {
-				return false
-			}
-			sum += d
+		for i := range sd.n {
+			sum += int(luma[sd.first+i*sd.pixStep])
 		}
-		return sum <= trimMeanTolerance*n
+		ref := (sum + sd.n/2) / sd.n
+		for cut[s] < sd.lines && uniformLine(luma, sd.first+cut[s]*sd.lineStep, sd.pixStep, sd.n, ref) {
+			cut[s]++
+		}
 	}
-	top, bottom, left, right := 0, h, 0, w
-	for top < h && uniform(top*w, 1, w, tl) {
-		top++
-	}
-	for bottom > top && uniform((bottom-1)*w, 1, w, br) {
-		bottom--
-	}
+	top, bottom, left, right := cut[0], h-cut[1], cut[2], w-cut[3]
 	if bottom-top < trimMinSide {
 		top, bottom = 0, h
-	}
-	for left < w && uniform(top*w+left, w, bottom-top, tl) {
-		left++
-	}
-	for right > left && uniform(top*w+right-1, w, bottom-top, br) {
-		right--
 	}
 	if right-left < trimMinSide {
 		left, right = 0, w
@@ -114,4 +106,21 @@ func trimBorders(m *image.NRGBA) *image.NRGBA {
 		return m
 	}
 	return imaging.Crop(m, image.Rect(left, top, right, bottom))
+}
+
+// uniformLine reports whether the n lumas from start, step apart, are a
+// border line of reference luma ref.
+func uniformLine(luma []uint8, start, step, n, ref int) bool {
+	sum := 0
+	for i := range n {
+		d := int(luma[start+i*step]) - ref
+		if d < 0 {
+			d = -d
+		}
+		if d > trimMaxTolerance {
+			return false
+		}
+		sum += d
+	}
+	return sum <= trimMeanTolerance*n
 }
