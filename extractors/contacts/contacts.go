@@ -57,8 +57,8 @@ func (e *Extractor) Extract(p *vigil.Page) []vigil.Finding {
 	c.emails()
 	c.phones()
 	c.onions()
+	c.words()
 	c.runs()
-	c.handles()
 	slices.SortStableFunc(c.out, func(a, b vigil.Finding) int {
 		if a.Offset != b.Offset {
 			return cmp.Compare(a.Offset, b.Offset)

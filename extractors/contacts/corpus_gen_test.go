@@ -46,7 +46,7 @@ type pageGen struct {
 }
 
 var (
-	firstNames = []string{"anna", "bella", "chloe", "daria", "elena", "fiona", "gina", "hana", "irina", "julia", "katya", "lena", "mila", "nadia", "olga", "paula", "rosa", "sofia", "tanya", "vera", "yulia", "zara", "marco", "ivan", "omar", "li", "kenji", "ahmed", "pedro", "tomas"}
+	firstNames    = []string{"anna", "bella", "chloe", "daria", "elena", "fiona", "gina", "hana", "irina", "julia", "katya", "lena", "mila", "nadia", "olga", "paula", "rosa", "sofia", "tanya", "vera", "yulia", "zara", "marco", "ivan", "omar", "li", "kenji", "ahmed", "pedro", "tomas"}
 	mailHostsList = []string{"gmail.com", "protonmail.com", "yandex.ru", "mail.ru", "outlook.com", "tutanota.com", "cock.li", "yahoo.co.uk", "gmx.de", "web.de", "proton.me", "onionmail.org", "agency-jobs.net", "modelwork.biz"}
 )
 

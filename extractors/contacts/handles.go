@@ -27,27 +27,54 @@ var handleRules = []handleRule{
 	{vigil.KindSignal, []string{"signal"}, validSignalUsername},
 }
 
-// handles finds messenger handles after keywords ("Telegram: @name",
-// "Wickr - name", "Kik me: name") and in messenger URLs in the text.
-func (c *collector) handles() {
-	l := c.lower
+// wordEntry is a word that starts a handle, messenger URL or printed
+// fingerprint, and what to do after it.
+type wordEntry struct {
+	word string
+	run  func(c *collector, start, end int)
+}
+
+// wordsByFirst indexes the words by their first byte.
+var wordsByFirst [256][]wordEntry
+
+func init() {
+	addWord := func(w string, f func(c *collector, start, end int)) {
+		wordsByFirst[w[0]] = append(wordsByFirst[w[0]], wordEntry{w, f})
+	}
 	for _, r := range handleRules {
 		for _, kw := range r.keywords {
-			for off := 0; ; {
-				j := strings.Index(l[off:], kw)
-				if j < 0 {
-					break
-				}
-				i := off + j
-				off = i + len(kw)
-				if i > 0 && isLetter(l[i-1]) {
-					continue
-				}
-				c.keywordHandle(r, off)
+			addWord(kw, func(c *collector, _, end int) { c.keywordHandle(r, end) })
+		}
+	}
+	for _, p := range urlPrefixes {
+		addWord(p.prefix, func(c *collector, start, end int) { c.urlHandle(p.kind, start, end) })
+	}
+	for _, kw := range []string{"fingerprint", "fpr", "pgp", "gpg"} {
+		addWord(kw, func(c *collector, start, end int) {
+			if !c.isClaimed(start) {
+				c.printedFingerprint(end)
+			}
+		})
+	}
+}
+
+// words makes one pass over the text and, at each word start, runs the
+// entries whose word is there: messenger keywords ("Telegram: @name",
+// "Wickr - name"), messenger URLs (t.me/name, wa.me/number) and printed PGP
+// fingerprints.
+func (c *collector) words() {
+	l := c.lower
+	for i := 0; i < len(l); i++ {
+		es := wordsByFirst[l[i]]
+		if es == nil || i > 0 && (isAlnum(l[i-1]) || l[i-1] == '-' || l[i-1] == '_') {
+			continue
+		}
+		for _, e := range es {
+			if strings.HasPrefix(l[i:], e.word) {
+				e.run(c, i, i+len(e.word))
 			}
 		}
 	}
-	c.urlHandles()
 }
 
 // keywordHandle reads a handle after a keyword that ends at i: optional
@@ -195,53 +222,40 @@ var urlPrefixes = []struct {
 	{"signal.me/#p/", vigil.KindSignal},
 }
 
-// urlHandles finds handles in messenger URLs (t.me/name, kik.me/name, ...).
-func (c *collector) urlHandles() {
+// urlHandle reads the handle in a messenger URL whose prefix is
+// l[i:off] (t.me/name, kik.me/name, wa.me/number, ...).
+func (c *collector) urlHandle(kind vigil.Kind, i, off int) {
 	l := c.lower
-	for _, p := range urlPrefixes {
-		for off := 0; ; {
-			j := strings.Index(l[off:], p.prefix)
-			if j < 0 {
-				break
-			}
-			i := off + j
-			off = i + len(p.prefix)
-			if i > 0 && (isAlnum(l[i-1]) || l[i-1] == '-' || l[i-1] == '_') {
-				continue
-			}
-			s := off
-			if p.kind == vigil.KindTelegram && strings.HasPrefix(l[s:], "s/") {
-				s += 2
-			}
-			e := s
-			for e < len(l) && (isAlnum(l[e]) || l[e] == '_' || l[e] == '.' || l[e] == '-') && e-s < 40 {
-				e++
-			}
-			for e > s && (l[e-1] == '.' || l[e-1] == '-') {
-				e--
-			}
-			h := l[s:e]
-			ok := false
-			switch p.kind {
-			case vigil.KindTelegram:
-				ok = validTelegram(h)
-			case vigil.KindSnapchat:
-				ok = handleOK(h, 3, 15, "_.-")
-			case vigil.KindKik:
-				ok = handleOK(h, 2, 20, "_.")
-			case vigil.KindWhatsApp, vigil.KindSignal:
-				// The number is international, with or without '+'.
-				if v, pe, vok := c.urlPhone(s); vok {
-					e = pe
-					c.add(vigil.KindPhone, v, i, e)
-					c.add(p.kind, v, i, e)
-				}
-				continue
-			}
-			if ok {
-				c.add(p.kind, h, i, e)
-			}
+	s := off
+	if kind == vigil.KindTelegram && strings.HasPrefix(l[s:], "s/") {
+		s += 2
+	}
+	e := s
+	for e < len(l) && (isAlnum(l[e]) || l[e] == '_' || l[e] == '.' || l[e] == '-') && e-s < 40 {
+		e++
+	}
+	for e > s && (l[e-1] == '.' || l[e-1] == '-') {
+		e--
+	}
+	h := l[s:e]
+	ok := false
+	switch kind {
+	case vigil.KindTelegram:
+		ok = validTelegram(h)
+	case vigil.KindSnapchat:
+		ok = handleOK(h, 3, 15, "_.-")
+	case vigil.KindKik:
+		ok = handleOK(h, 2, 20, "_.")
+	case vigil.KindWhatsApp, vigil.KindSignal:
+		// The number is international, with or without '+'.
+		if v, pe, vok := c.urlPhone(s); vok {
+			c.add(vigil.KindPhone, v, i, pe)
+			c.add(kind, v, i, pe)
 		}
+		return
+	}
+	if ok {
+		c.add(kind, h, i, e)
 	}
 }
 
@@ -289,7 +303,7 @@ func (c *collector) links(links []string) {
 		sub.phones()
 		sub.onions()
 		sub.runs()
-		sub.urlHandles()
+		sub.words()
 		for _, f := range sub.out {
 			c.addLink(f.Kind, f.Value, link)
 		}

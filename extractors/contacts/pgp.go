@@ -14,9 +14,9 @@ const (
 	pgpEnd   = "-----end pgp "
 )
 
-// pgp finds armored public key blocks, whose v4 fingerprint it computes, and
-// printed fingerprints after a keyword ("Fingerprint: ABCD 1234 ..."). Every
-// armored PGP block is claimed so that its base64 is not read as addresses.
+// pgp finds armored public key blocks, whose v4 fingerprint it computes.
+// Every armored PGP block is claimed so that its base64 is not read as
+// addresses. (Printed fingerprints are found by words.)
 func (c *collector) pgp() {
 	l := c.lower
 	for off := 0; ; {
@@ -42,19 +42,6 @@ func (c *collector) pgp() {
 		}
 		if fp, ok := armoredFingerprint(c.text[start+len(pgpBegin)+len("public key block-----") : bodyEnd]); ok {
 			c.add(vigil.KindPGP, fp, start, end)
-		}
-	}
-	for _, kw := range []string{"fingerprint", "fpr", "pgp", "gpg"} {
-		for off := 0; ; {
-			j := strings.Index(l[off:], kw)
-			if j < 0 {
-				break
-			}
-			i := off + j + len(kw)
-			off = i
-			if !c.isClaimed(i - 1) {
-				c.printedFingerprint(i)
-			}
 		}
 	}
 }
