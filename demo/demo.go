@@ -9,6 +9,14 @@
 // normalised value (Planted), the decoys that must not be reported (Decoys)
 // and every image (Images). The content is fake and tame: generic services,
 // jobs abroad, documents and travel ads.
+//
+// What a crawler meets, on purpose: fragment links ("#top", "#p3") that name
+// the page they are on; out-of-scope links (https://t.me/…, https://wa.me/…,
+// mailto:) that a same-site crawl must not follow; paginated boards, threads
+// and categories whose pagers also jump 10 and 100 pages, so a breadth-first
+// crawl of a 100,000-page site is at most ten hops deep; and decoys
+// (contacts with broken checksums, prices, dates, order numbers) that are not
+// contacts.
 package demo
 
 import (

@@ -38,7 +38,7 @@ type imageSpec struct {
 
 // Images larger than this count are rendered per request instead of cached,
 // to bound memory on very large sites.
-const maxCachedImages = 4096
+const maxCachedImages = 1024
 
 func (s *Site) layoutImages() {
 	e := s.cfg.ImageEvery
@@ -181,31 +181,41 @@ func (s *Site) drawImage(i int) *image.RGBA {
 	noise := r.next()
 	img := image.NewRGBA(image.Rect(0, 0, im.w, im.h))
 	diag := math.Hypot(float64(im.w), float64(im.h))
+	// sin(fx*x + fy*y) = sin(fx*x)cos(fy*y) + cos(fx*x)sin(fy*y): tabulate
+	// per column and row instead of calling sin per pixel.
+	sx, cx := make([]float64, im.w), make([]float64, im.w)
+	for x := range im.w {
+		sx[x], cx[x] = math.Sincos(fx * float64(x))
+	}
+	var p [3]float64
 	for y := range im.h {
 		fy0 := float64(y)
+		sy, cy := math.Sincos(fy * fy0)
 		for x := range im.w {
 			fx0 := float64(x)
 			t := 0.5 + (fx0*ca+fy0*sa)/diag
 			t = min(1, max(0, t))
-			var p [3]float64
 			for ch := range 3 {
 				p[ch] = c1[ch]*(1-t) + c2[ch]*t
 			}
-			wave := amp * math.Sin(fx*fx0+fy*fy0)
+			wave := amp * (sx[x]*cy + cx[x]*sy)
 			for k := range shapes {
 				sh := &shapes[k]
 				dx, dy := (fx0-sh.cx)/sh.rx, (fy0-sh.cy)/sh.ry
+				if dx > 1 || dx < -1 || dy > 1 || dy < -1 {
+					continue
+				}
 				in := false
 				switch sh.kind {
 				case 0:
 					in = dx*dx+dy*dy <= 1
 				case 1:
-					in = math.Abs(dx) <= 1 && math.Abs(dy) <= 0.6
+					in = dy <= 0.6 && dy >= -0.6
 				case 2:
 					d := dx*dx + dy*dy
 					in = d <= 1 && d >= 0.55
 				default:
-					in = math.Abs(dy) <= 1 && int(fx0/8)%2 == 0
+					in = (x/8)%2 == 0
 				}
 				if in {
 					for ch := range 3 {
@@ -216,7 +226,7 @@ func (s *Site) drawImage(i int) *image.RGBA {
 			noise ^= noise << 13
 			noise ^= noise >> 7
 			noise ^= noise << 17
-			n := float64(int(noise%17) - 8)
+			n := float64(int(noise%7) - 3)
 			o := img.PixOffset(x, y)
 			for ch := range 3 {
 				img.Pix[o+ch] = clamp8(p[ch] + wave + n)
