@@ -1,0 +1,41 @@
+# Vigil — the two commands: `make run` and `make test`.
+SHELL := /bin/bash
+GO      ?= go
+BIN     := bin/vigil
+DATA    ?= vigil-data
+# `make run` starts the demo by default; pass your own flags, e.g.
+#   make run RUN_FLAGS="--tor-socks 127.0.0.1:9050"
+RUN_FLAGS ?= --demo
+# Packages that link the embedded Temporal server: compiled once, without -race.
+SLOW_PKGS := ./e2e/... ./cmd/... ./devserver/...
+
+.PHONY: build run test check fmt vet bench unit e2e clean
+
+build:
+	$(GO) build -tags temporalui -o $(BIN) ./cmd/vigil
+
+run: build
+	$(BIN) up --data $(DATA) $(RUN_FLAGS)
+
+## test: every test — unit tests with the race detector, then the end-to-end suite.
+test: vet unit e2e
+
+unit:
+	$(GO) test -race -count=1 -timeout 30m $$($(GO) list ./... | grep -v -e /e2e -e /cmd/ -e /devserver)
+
+e2e:
+	$(GO) test -count=1 -timeout 40m $(SLOW_PKGS)
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1)
+	$(GO) vet ./...
+
+## check: the quality bar (formatting, vet, all tests).
+check: test
+
+## bench: throughput and latency figures, each beside a baseline measured in the same run.
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./e2e/
+
+clean:
+	rm -rf bin

@@ -1,0 +1,230 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+	sdkclient "go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	"vigil"
+	"vigil/activities"
+	"vigil/audit"
+	"vigil/crawler"
+	"vigil/crawler/tor"
+	"vigil/demo"
+	"vigil/devserver"
+	"vigil/extractors/contacts"
+	"vigil/extractors/imagehash"
+	"vigil/store/crawlstate"
+	"vigil/store/embedded"
+	"vigil/web"
+	"vigil/workflows"
+)
+
+// upConfig is the configuration of `vigil up`, read once from flags and the
+// environment.
+type upConfig struct {
+	DataDir     string
+	Listen      string
+	TorSOCKS    string
+	Direct      bool
+	Demo        bool
+	DemoPages   int
+	Concurrency int
+	BatchSize   int
+	Region      string
+	Temporal    string // TEMPORAL_ADDRESS: an external cluster instead of the embedded server
+	Namespace   string
+	Token       string // VIGIL_TOKEN
+	TemporalUI  int
+}
+
+func newUpCmd() *cobra.Command {
+	cfg := upConfig{}
+	cmd := &cobra.Command{
+		Use:   "up",
+		Short: "Run everything on this machine: Temporal, a crawl worker, the index, the API and web page",
+		Long: `up runs Vigil on one machine: the embedded Temporal server (or the cluster
+named by TEMPORAL_ADDRESS), a crawl worker, the embedded index under --data,
+and the API and web page on --listen. It prints its URLs and runs until
+interrupted.
+
+Crawls go through the Tor SOCKS proxy named by --tor-socks. Without one, crawls
+refuse to start, except in lab mode (--direct), which reaches loopback sites
+only and is meant for tests and demos.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg.Temporal = os.Getenv("TEMPORAL_ADDRESS")
+			cfg.Namespace = envOr("TEMPORAL_NAMESPACE", "default")
+			cfg.Token = os.Getenv("VIGIL_TOKEN")
+			return runUp(cmd.Context(), cfg, cmd.OutOrStdout())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.DataDir, "data", "vigil-data", "directory for the index, captures, Temporal's database and the audit log")
+	f.StringVar(&cfg.Listen, "listen", "127.0.0.1:8080", "address of the API and web page (non-loopback requires VIGIL_TOKEN)")
+	f.StringVar(&cfg.TorSOCKS, "tor-socks", "", "host:port of a running Tor SOCKS proxy that every crawl request goes through")
+	f.BoolVar(&cfg.Direct, "direct", false, "LAB MODE: crawl loopback sites directly, without Tor (tests and demos only)")
+	f.BoolVar(&cfg.Demo, "demo", false, "serve the generated demo forum and market on loopback and crawl it (implies --direct until a private Tor network is available)")
+	f.IntVar(&cfg.DemoPages, "demo-pages", 600, "approximate size of the demo site in pages")
+	f.IntVar(&cfg.Concurrency, "concurrency", 8, "parallel requests per crawl batch")
+	f.IntVar(&cfg.BatchSize, "batch-size", workflows.DefaultBatchSize, "pages per crawl batch activity")
+	f.StringVar(&cfg.Region, "region", "US", "default country for phone numbers written without a country code")
+	f.IntVar(&cfg.TemporalUI, "temporal-ui-port", 0, "port of the Temporal Web UI (0: any free port; -1: off)")
+	return cmd
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func runUp(ctx context.Context, cfg upConfig, out io.Writer) error {
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	if err := web.CheckListen(cfg.Listen, cfg.Token); err != nil {
+		return usageError{err}
+	}
+	if cfg.Demo {
+		cfg.Direct = true
+	}
+	if cfg.Direct && cfg.TorSOCKS != "" {
+		return usagef("--direct and --tor-socks exclude each other")
+	}
+	dir, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+
+	// Temporal: the embedded server unless a cluster is named.
+	hostPort, uiURL := cfg.Temporal, ""
+	if hostPort == "" {
+		srv, err := devserver.Start(devserver.Config{DataDir: filepath.Join(dir, "temporal"), Namespace: cfg.Namespace, UIPort: cfg.TemporalUI})
+		if err != nil {
+			return fmt.Errorf("start the embedded Temporal server: %w", err)
+		}
+		defer srv.Stop()
+		hostPort, uiURL = srv.FrontendAddress(), srv.UIURL()
+	}
+	tc, err := sdkclient.Dial(sdkclient.Options{
+		HostPort:  hostPort,
+		Namespace: cfg.Namespace,
+		Logger:    sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))),
+	})
+	if err != nil {
+		return fmt.Errorf("connect to Temporal at %s: %w", hostPort, err)
+	}
+	defer tc.Close()
+
+	// Stores.
+	store, err := embedded.Open(embedded.Config{Dir: filepath.Join(dir, "index")})
+	if err != nil {
+		return fmt.Errorf("open the index: %w", err)
+	}
+	defer store.Close()
+	state, err := crawlstate.Open(filepath.Join(dir, "crawlstate.db"))
+	if err != nil {
+		return err
+	}
+	defer state.Close()
+	auditLog, err := audit.Open(filepath.Join(dir, "audit.log"))
+	if err != nil {
+		return err
+	}
+	defer auditLog.Close()
+
+	if cfg.Direct {
+		logger.Warn("LAB MODE (--direct): crawls go to loopback sites WITHOUT Tor; any other host is refused")
+	} else if cfg.TorSOCKS == "" {
+		logger.Warn("no Tor SOCKS proxy configured (--tor-socks): search works, crawls will refuse to start")
+	}
+	torCfg := tor.Config{SOCKSAddr: cfg.TorSOCKS, Direct: cfg.Direct}
+	acts := &activities.Activities{
+		Store:      store,
+		Captures:   store,
+		State:      state,
+		Extractors: []vigil.Extractor{contacts.New(contacts.Config{Region: cfg.Region})},
+		Hasher:     imagehash.New(imagehash.Config{}),
+		Transport: func(crawlID string) (http.RoundTripper, error) {
+			c := torCfg
+			c.IsolationKey = crawlID
+			return tor.NewTransport(c)
+		},
+		Crawler: crawler.Config{Concurrency: cfg.Concurrency, FetchImages: true},
+		Logger:  logger,
+	}
+	w := worker.New(tc, workflows.TaskQueue, worker.Options{})
+	w.RegisterWorkflowWithOptions(workflows.CrawlSite, workflow.RegisterOptions{Name: workflows.WorkflowCrawlSite})
+	acts.Register(w)
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("start the crawl worker: %w", err)
+	}
+	defer w.Stop()
+
+	crawls := &workflows.Service{Client: tc, BatchSize: cfg.BatchSize}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (is another vigil running? use --listen)", cfg.Listen, err)
+	}
+	api := &http.Server{
+		Handler:           web.New(web.Config{Store: store, Captures: store, Crawls: crawls, Audit: auditLog, Token: cfg.Token, Logger: logger}),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- api.Serve(ln) }()
+	defer api.Close()
+
+	fmt.Fprintln(out, "Vigil is up.")
+	fmt.Fprintf(out, "  Web page and API: http://%s/\n", ln.Addr())
+	if uiURL != "" {
+		fmt.Fprintf(out, "  Temporal UI:      %s\n", uiURL)
+	}
+	fmt.Fprintf(out, "  Temporal:         %s (namespace %s)\n", hostPort, cfg.Namespace)
+	fmt.Fprintf(out, "  Data:             %s\n", dir)
+
+	if cfg.Demo {
+		site := demo.New(demo.ForPages(cfg.DemoPages))
+		dl, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		demoSrv := &http.Server{Handler: site, ReadHeaderTimeout: 10 * time.Second}
+		go demoSrv.Serve(dl)
+		defer demoSrv.Close()
+		seed := "http://" + dl.Addr().String() + "/"
+		st, err := crawls.StartCrawl(ctx, vigil.CrawlRequest{Seeds: []string{seed}, MaxDepth: -1, MaxPages: cfg.DemoPages * 2, CaseID: "demo"})
+		if err != nil {
+			return fmt.Errorf("start the demo crawl: %w", err)
+		}
+		fmt.Fprintf(out, "  Demo site:        %s (crawl %s started)\n", seed, st.ID)
+		fmt.Fprintf(out, "Try: vigil search --server http://%s %q\n", ln.Addr(), site.Signatures()[0].Value)
+	}
+	fmt.Fprintln(out, "Press Ctrl-C to stop.")
+
+	select {
+	case <-ctx.Done():
+		logger.Info("shutting down")
+		return nil
+	case err := <-serveErr:
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return fmt.Errorf("API server: %w", err)
+	}
+}
