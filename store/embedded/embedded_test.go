@@ -1,14 +1,19 @@
 package embedded_test
 
 import (
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"vigil"
 	"vigil/store/embedded"
 	"vigil/store/storetest"
 )
 
-func open(t *testing.T, dir string) *embedded.Store {
+func open(t testing.TB, dir string) *embedded.Store {
 	t.Helper()
 	s, err := embedded.Open(embedded.Config{Dir: dir})
 	if err != nil {
@@ -20,4 +25,127 @@ func open(t *testing.T, dir string) *embedded.Store {
 
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) vigil.Store { return open(t, t.TempDir()) })
+}
+
+func TestOpen(t *testing.T) {
+	t.Run("an empty Dir is invalid", func(t *testing.T) {
+		_, err := embedded.Open(embedded.Config{})
+		if code := vigil.ErrorCode(err); code != vigil.EINVALID {
+			t.Fatalf("error %v, want %s", err, vigil.EINVALID)
+		}
+	})
+	t.Run("a Dir held by another store is unavailable", func(t *testing.T) {
+		dir := t.TempDir()
+		open(t, dir)
+		s, err := embedded.Open(embedded.Config{Dir: dir})
+		if code := vigil.ErrorCode(err); code != vigil.EUNAVAILABLE {
+			if s != nil {
+				s.Close()
+			}
+			t.Fatalf("second open: %v, want %s", err, vigil.EUNAVAILABLE)
+		}
+	})
+	t.Run("a closed store is unavailable and closes twice harmlessly", func(t *testing.T) {
+		s := open(t, t.TempDir())
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		_, err := s.Search(t.Context(), vigil.Query{})
+		if code := vigil.ErrorCode(err); code != vigil.EUNAVAILABLE {
+			t.Fatalf("search after close: %v, want %s", err, vigil.EUNAVAILABLE)
+		}
+	})
+}
+
+func TestReopenSeesAllData(t *testing.T) {
+	dir := t.TempDir()
+	at := time.Date(2025, 5, 1, 8, 0, 0, 0, time.UTC)
+	d := vigil.Document{ID: vigil.DocumentID("c", "http://a.onion/"), CrawlID: "c", Site: "a.onion", URL: "http://a.onion/", Text: "persistent words", CapturedAt: at}
+	p := vigil.Page{DocumentID: d.ID, CrawlID: "c", Site: d.Site, URL: d.URL, CapturedAt: at}
+	fs := []vigil.Finding{{Kind: vigil.KindTelegram, Value: "vendor"}}
+	p.Stamp(fs)
+	pdq := strings.Repeat("5a", 32)
+	img := vigil.Image{ID: vigil.ImageID("c", d.URL, "http://a.onion/x.jpg"), PageURL: d.URL, CrawlID: "c", PDQ: pdq, SHA256: strings.Repeat("01", 32)}
+
+	s := open(t, dir)
+	must(t, s.PutDocuments(t.Context(), []vigil.Document{d}))
+	must(t, s.PutFindings(t.Context(), fs))
+	must(t, s.PutImages(t.Context(), []vigil.Image{img}))
+	must(t, s.PutCapture(t.Context(), d.ID, []byte("<html>body</html>")))
+	must(t, s.Close())
+
+	s = open(t, dir)
+	st, err := s.Stats(t.Context())
+	must(t, err)
+	if st != (vigil.Stats{Documents: 1, Findings: 1, Images: 1}) {
+		t.Fatalf("stats after reopen %+v", st)
+	}
+	res, err := s.Search(t.Context(), vigil.Query{Text: "persistent", Kind: vigil.KindTelegram})
+	must(t, err)
+	if res.Total != 1 || res.Hits[0].Document.ID != d.ID {
+		t.Fatalf("search after reopen: %+v", res)
+	}
+	near, _ := hex.DecodeString(pdq)
+	near[0] ^= 0x0f
+	hits, err := s.MatchImages(t.Context(), vigil.ImageQuery{Hashes: []vigil.QueryHash{{Algorithm: vigil.AlgoPDQ, Value: hex.EncodeToString(near)}}})
+	must(t, err)
+	if len(hits) != 1 || hits[0].Distance != 4 {
+		t.Fatalf("match after reopen: %+v", hits)
+	}
+	b, err := s.Capture(t.Context(), d.ID)
+	must(t, err)
+	if string(b) != "<html>body</html>" {
+		t.Fatalf("capture after reopen %q", b)
+	}
+}
+
+func TestCaptures(t *testing.T) {
+	t.Run("a half-written temporary file is removed at open and never read", func(t *testing.T) {
+		dir := t.TempDir()
+		s := open(t, dir)
+		id := vigil.DocumentID("c", "http://a.onion/")
+		must(t, s.PutCapture(t.Context(), id, []byte("whole")))
+		must(t, s.Close())
+		stale := filepath.Join(dir, "captures", id[:2], ".tmp-123")
+		must(t, os.WriteFile(stale, []byte("half"), 0o600))
+		s = open(t, dir)
+		if _, err := os.Stat(stale); !os.IsNotExist(err) {
+			t.Fatalf("stale temporary file survived open: %v", err)
+		}
+		b, err := s.Capture(t.Context(), id)
+		must(t, err)
+		if string(b) != "whole" {
+			t.Fatalf("capture %q", b)
+		}
+	})
+	t.Run("a different body replaces the capture", func(t *testing.T) {
+		s := open(t, t.TempDir())
+		id := vigil.DocumentID("c", "http://a.onion/")
+		must(t, s.PutCapture(t.Context(), id, []byte("first")))
+		must(t, s.PutCapture(t.Context(), id, []byte("second")))
+		b, err := s.Capture(t.Context(), id)
+		must(t, err)
+		if string(b) != "second" {
+			t.Fatalf("capture %q, want second", b)
+		}
+	})
+	t.Run("IDs that could name other paths are invalid", func(t *testing.T) {
+		s := open(t, t.TempDir())
+		for _, id := range []string{"", "../x", "a/b", ".", "..", "a\x00", strings.Repeat("a", 129)} {
+			err := s.PutCapture(t.Context(), id, []byte("x"))
+			if code := vigil.ErrorCode(err); code != vigil.EINVALID {
+				t.Errorf("put capture %q: %v, want %s", id, err, vigil.EINVALID)
+			}
+		}
+	})
+}
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
 }

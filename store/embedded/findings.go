@@ -144,7 +144,7 @@ func findingFields(f *vigil.Finding) map[string]any {
 }
 
 // Findings looks findings up by exact kind and value (either may be empty
-// for any) and the optional site, crawl and case filters. It returns the
+// for any) and the optional site, crawl, case and document filters. It returns the
 // total number of matches and the requested page, ordered by capture time,
 // then URL, then ID. A zero limit means 100; limits above 10,000 are cut to
 // 10,000. A negative offset or limit is an EINVALID error.
@@ -163,7 +163,7 @@ func (s *Store) Findings(ctx context.Context, q vigil.FindingQuery) (vigil.Findi
 	defer s.mu.RUnlock()
 
 	var terms []query.Query
-	for _, fv := range [][2]string{{"kind", string(q.Kind)}, {"value", q.Value}, {"site", q.Site}, {"crawl_id", q.CrawlID}, {"case_id", q.CaseID}} {
+	for _, fv := range [][2]string{{"kind", string(q.Kind)}, {"value", q.Value}, {"site", q.Site}, {"crawl_id", q.CrawlID}, {"case_id", q.CaseID}, {"document_id", q.DocumentID}} {
 		if fv[1] != "" {
 			terms = append(terms, termQuery(fv[0], fv[1]))
 		}

@@ -7,13 +7,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"math/bits"
 	"slices"
 	"sync"
 
 	bolt "go.etcd.io/bbolt"
 
 	"vigil"
+	"vigil/store/hashindex"
 )
 
 // Image match defaults and limits.
@@ -100,54 +100,6 @@ func (h hashes) equal(o hashes) bool {
 		bytes.Equal(h.sha256, o.sha256) && bytes.Equal(h.md5, o.md5)
 }
 
-// hammingIndex is an exact Hamming-radius index over fixed-size hashes keyed
-// by slot number. It is append-only: a slot is never removed, the caller
-// ignores dead slots.
-type hammingIndex interface {
-	Add(slot uint32, hash []byte)
-	Search(query []byte, radius int, fn func(slot uint32, dist int))
-}
-
-// linearIndex is a brute-force hammingIndex over packed 64-bit words.
-type linearIndex struct {
-	words int // 64-bit words per hash
-	data  []uint64
-	slots []uint32
-}
-
-func newLinearIndex(nbytes int) *linearIndex { return &linearIndex{words: nbytes / 8} }
-
-func packWords(b []byte, out []uint64) {
-	for i := range out {
-		var w uint64
-		for _, c := range b[8*i : 8*i+8] {
-			w = w<<8 | uint64(c)
-		}
-		out[i] = w
-	}
-}
-
-func (l *linearIndex) Add(slot uint32, hash []byte) {
-	n := len(l.data)
-	l.data = append(l.data, make([]uint64, l.words)...)
-	packWords(hash, l.data[n:])
-	l.slots = append(l.slots, slot)
-}
-
-func (l *linearIndex) Search(query []byte, radius int, fn func(uint32, int)) {
-	q := make([]uint64, l.words)
-	packWords(query, q)
-	for i, slot := range l.slots {
-		d := 0
-		for j, w := range l.data[i*l.words : (i+1)*l.words] {
-			d += bits.OnesCount64(w ^ q[j])
-		}
-		if d <= radius {
-			fn(slot, d)
-		}
-	}
-}
-
 // imageIndex holds every stored image's hashes in memory.
 type imageIndex struct {
 	wmu sync.Mutex // serialises PutImages: database write and memory update
@@ -156,8 +108,8 @@ type imageIndex struct {
 	ids    []string // slot → image ID; "" for a dead slot
 	hashes []hashes // slot → hashes
 	byID   map[string]uint32
-	pdq    hammingIndex
-	phash  hammingIndex
+	pdq    *hashindex.Index // exact multi-index hashing; slots never removed
+	phash  *hashindex.Index
 	sha256 map[[sha256Bytes]byte][]uint32
 	md5    map[[md5Bytes]byte][]uint32
 }
@@ -165,8 +117,8 @@ type imageIndex struct {
 func newImageIndex() *imageIndex {
 	return &imageIndex{
 		byID:   map[string]uint32{},
-		pdq:    newLinearIndex(pdqBytes),
-		phash:  newLinearIndex(phashBytes),
+		pdq:    hashindex.NewPDQ(),
+		phash:  hashindex.NewPHash(),
 		sha256: map[[sha256Bytes]byte][]uint32{},
 		md5:    map[[md5Bytes]byte][]uint32{},
 	}

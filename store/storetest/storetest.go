@@ -585,6 +585,7 @@ func testFindingsFilterPaging(t *testing.T, s vigil.Store) {
 		{vigil.FindingQuery{Value: "bc1qsame", CaseID: "case-1"}, 4},
 		{vigil.FindingQuery{Value: "bc1qsame", CaseID: "case-1", Site: "alpha.onion"}, 2},
 		{vigil.FindingQuery{Site: "delta.onion"}, 0},
+		{vigil.FindingQuery{DocumentID: fs[5].DocumentID}, 1},
 	} {
 		if res := findingsOf(t, s, tc.q); res.Total != tc.want || len(res.Findings) != tc.want {
 			t.Errorf("findings %+v: total %d, %d findings; want %d", tc.q, res.Total, len(res.Findings), tc.want)
