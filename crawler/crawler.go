@@ -1,0 +1,480 @@
+// Package crawler is Vigil's batch crawler: colly v2 fetching pages
+// breadth-first within a scope, through a caller-supplied transport (in
+// production the fail-closed Tor transport of package vigil/crawler/tor),
+// with an atomic check-and-mark of every URL supplied by the caller (Seen) so
+// that no page is fetched twice, across goroutines and across batches.
+//
+// A crawl is cut into batches: Crawl fetches up to maxPages pages and returns
+// the frontier it did not reach, which the caller persists and passes to the
+// next Crawl. Nothing fetched is stored by this package; pages and images are
+// handed to the caller's Handler.
+package crawler
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/gocolly/colly/v2"
+	"golang.org/x/net/html"
+
+	"vigil"
+)
+
+// Defaults for the zero values of Config.
+const (
+	DefaultConcurrency    = 8
+	DefaultRequestTimeout = 60 * time.Second
+	DefaultMaxBodyBytes   = 10 << 20
+	DefaultMaxImageBytes  = 10 << 20
+	// DefaultUserAgent is Tor Browser's (Firefox ESR on Windows), so a crawl
+	// through Tor looks like the most common client there.
+	DefaultUserAgent = "Mozilla/5.0 (Windows NT 10.0; rv:128.0) Gecko/20100101 Firefox/128.0"
+	// MaxRedirects bounds the redirects followed for one request.
+	MaxRedirects = 10
+)
+
+// Config configures a Crawler. Every zero value but Transport's has a
+// working default.
+type Config struct {
+	// Transport carries every request, pages and images alike. Required: in
+	// production the Tor transport from vigil/crawler/tor.
+	Transport http.RoundTripper
+	// Concurrency is the number of pages fetched at once; 0 means 8.
+	Concurrency int
+	// MaxDepth is the deepest link followed (seeds are depth 0); 0 means
+	// unlimited. Scope.MaxDepth also applies: the smaller non-zero one wins.
+	MaxDepth int
+	// RequestTimeout bounds one request, redirects and body included; 0
+	// means 60s.
+	RequestTimeout time.Duration
+	// MaxBodyBytes bounds a page body; 0 means 10 MiB. A longer body is cut
+	// at MaxBodyBytes and its Page has Truncated set.
+	MaxBodyBytes int
+	// FetchImages fetches the in-scope <img src> of every HTML page, once per
+	// image URL per Crawl call, and hands the bytes to Handler.OnImage.
+	FetchImages bool
+	// MaxImageBytes bounds an image; 0 means 10 MiB. Larger images are
+	// reported to Handler.OnError and not handed over.
+	MaxImageBytes int
+	// UserAgent is sent with every request; "" means DefaultUserAgent.
+	UserAgent string
+}
+
+// Request is one URL to fetch and its link distance from the seeds.
+type Request struct {
+	URL   string `json:"url"`
+	Depth int    `json:"depth"`
+}
+
+// Page is one fetched page. Body is the body as received (after the
+// transport undid any Content-Encoding), at most Config.MaxBodyBytes long.
+type Page struct {
+	Request     Request
+	URL         string // final URL, after redirects
+	Status      int
+	Header      http.Header
+	Body        []byte
+	Truncated   bool // the body was longer than Config.MaxBodyBytes and was cut
+	ContentType string
+	FetchedAt   time.Time
+	// Doc is the parsed HTML (text/html and application/xhtml+xml only,
+	// decoded to UTF-8 from the declared charset); nil for other content.
+	// It is parsed once and is the same tree the crawler took links from.
+	Doc *goquery.Document
+}
+
+// ImageFetch is one fetched image. The crawler keeps no copy of Body.
+type ImageFetch struct {
+	URL         string
+	PageURL     string
+	Body        []byte
+	ContentType string
+	FetchedAt   time.Time
+}
+
+// Handler receives what a crawl fetches. Every func may be nil, and each may
+// be called from several goroutines at once.
+type Handler struct {
+	// OnPage receives every response, whatever its status: a 404 or 500 page
+	// is a capture too, and so is a redirect that was not followed (to
+	// another host, or to a URL already seen). Links are followed only from
+	// 2xx HTML pages. OnPage may keep p. An error stops the crawl: Crawl
+	// returns it, and p's request is put back at the head of the remaining
+	// frontier so a later batch captures it again.
+	OnPage func(p *Page) error
+	// OnImage receives each fetched image (only with Config.FetchImages).
+	OnImage func(img *ImageFetch)
+	// OnError receives per-request failures where no response was
+	// received: SOCKS refusals, timeouts, too many redirects, and image
+	// failures (with the image's URL). A proxy that is down, or a cancelled
+	// context, is not reported here: it stops the crawl instead.
+	OnError func(req Request, err error)
+}
+
+// Stats counts what one Crawl call did.
+type Stats struct {
+	Pages       int   `json:"pages"`        // fetch attempts that completed, failed ones included
+	Errors      int   `json:"errors"`       // pages that failed without a response (reported to OnError)
+	Truncated   int   `json:"truncated"`    // pages whose body was cut at MaxBodyBytes
+	Images      int   `json:"images"`       // images handed to OnImage
+	ImageErrors int   `json:"image_errors"` // images that failed
+	Bytes       int64 `json:"bytes"`        // body bytes received, pages and images
+}
+
+// Crawler fetches pages in batches. It is safe for concurrent use; each
+// Crawl call is independent.
+type Crawler struct {
+	cfg Config
+	raw *rawTransport
+}
+
+// New returns a Crawler for cfg, with defaults filled in.
+func New(cfg Config) (*Crawler, error) {
+	if cfg.Transport == nil {
+		return nil, errors.New("crawler: no transport configured (wire tor.NewTransport into crawler.Config.Transport)")
+	}
+	if cfg.Concurrency < 0 || cfg.MaxDepth < 0 || cfg.RequestTimeout < 0 || cfg.MaxBodyBytes < 0 || cfg.MaxImageBytes < 0 {
+		return nil, errors.New("crawler: negative limit in config")
+	}
+	if cfg.Concurrency == 0 {
+		cfg.Concurrency = DefaultConcurrency
+	}
+	if cfg.RequestTimeout == 0 {
+		cfg.RequestTimeout = DefaultRequestTimeout
+	}
+	if cfg.MaxBodyBytes == 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if cfg.MaxImageBytes == 0 {
+		cfg.MaxImageBytes = DefaultMaxImageBytes
+	}
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = DefaultUserAgent
+	}
+	return &Crawler{cfg: cfg, raw: &rawTransport{next: cfg.Transport}}, nil
+}
+
+// Config returns the crawler's configuration, defaults filled in.
+func (c *Crawler) Config() Config { return c.cfg }
+
+// Crawl fetches pages breadth-first, starting with frontier (requests the
+// caller has already marked in seen), following in-scope <a href> and
+// <area href> links of fetched 2xx HTML pages at Depth+1 once seen.MarkNew
+// accepts them. It stops when maxPages pages have been fetched (failed
+// fetches count; maxPages ≤ 0 means no limit), when the queue is empty, when
+// ctx is done, when the proxy is down (an error whose vigil.ErrorCode is
+// vigil.EUNAVAILABLE) or when OnPage fails.
+//
+// It returns the requests marked but not fetched, in order, for the next
+// batch: requests aborted by cancellation or by a proxy failure are among
+// them, so no marked URL is lost. err is nil when the batch ended normally
+// (page limit or empty queue); otherwise it is ctx's error, the proxy error
+// or the OnPage error, and remaining and stats are still valid.
+func (c *Crawler) Crawl(ctx context.Context, frontier []Request, scope Scope, maxPages int, seen Seen, h Handler) (remaining []Request, stats Stats, err error) {
+	if seen == nil {
+		return frontier, Stats{}, errors.New("crawl: no Seen given")
+	}
+	ss := newScopeSet(scope, c.cfg.MaxDepth)
+	if len(ss.hosts) == 0 {
+		return frontier, Stats{}, errors.New("crawl: scope has no hosts")
+	}
+	if err := ctx.Err(); err != nil {
+		return frontier, Stats{}, fmt.Errorf("crawl: %w", err)
+	}
+	st := newCrawlState(frontier, maxPages)
+	col := c.newCollector(ctx, ss, st, seen)
+	imageClient := &http.Client{
+		Transport: c.raw,
+		Timeout:   c.cfg.RequestTimeout,
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if len(via) >= MaxRedirects {
+				return fmt.Errorf("stopped after %d redirects", MaxRedirects)
+			}
+			if u, ok := normalizeURL(req.URL); !ok || !ss.allowsHost(u) {
+				return fmt.Errorf("redirect to %s is out of scope", req.URL.Redacted())
+			}
+			return nil
+		},
+	}
+	stopWatch := context.AfterFunc(ctx, st.halt)
+	defer stopWatch()
+
+	var wg sync.WaitGroup
+	for range c.cfg.Concurrency {
+		wg.Go(func() {
+			for {
+				r, ok := st.next()
+				if !ok {
+					return
+				}
+				c.visit(ctx, col, imageClient, ss, st, seen, h, r)
+			}
+		})
+	}
+	wg.Wait()
+
+	remaining, stats, err = st.result()
+	if err == nil && ctx.Err() != nil && len(remaining) > 0 {
+		err = fmt.Errorf("crawl: %w", ctx.Err())
+	}
+	return remaining, stats, err
+}
+
+// fetch is the state of one page fetch, shared with colly's callbacks
+// through the colly context and with rawTransport through fetchHeader.
+type fetch struct {
+	raw      bytes.Buffer
+	status   int
+	header   http.Header
+	finalURL *url.URL
+	doc      *goquery.Document
+	answered bool
+}
+
+const fetchKey = "vigil.fetch"
+
+func (c *Crawler) newCollector(ctx context.Context, ss *scopeSet, st *crawlState, seen Seen) *colly.Collector {
+	col := colly.NewCollector()
+	// Set after NewCollector, which reads COLLY_* environment variables:
+	// none of them may turn on a disk cache, robots.txt fetches, filters or
+	// colly's own visited check.
+	col.Context = ctx
+	col.UserAgent = c.cfg.UserAgent
+	col.MaxDepth = 0
+	col.MaxRequests = 0
+	col.AllowURLRevisit = true // Seen is the (atomic) visited check
+	col.ParseHTTPErrorResponse = true
+	col.MaxBodySize = c.cfg.MaxBodyBytes + 1 // one more byte tells a cut body
+	col.CacheDir = ""
+	col.IgnoreRobotsTxt = true
+	col.DetectCharset = false
+	col.TraceHTTP = false
+	col.Async = false // Crawl runs its own workers
+	col.AllowedDomains, col.DisallowedDomains = nil, nil
+	col.URLFilters, col.DisallowedURLFilters = nil, nil
+	col.WithTransport(c.raw)
+	col.SetRequestTimeout(c.cfg.RequestTimeout)
+	col.SetRedirectHandler(func(req *http.Request, via []*http.Request) error {
+		if len(via) >= MaxRedirects {
+			return fmt.Errorf("stopped after %d redirects", MaxRedirects)
+		}
+		u, ok := normalizeURL(req.URL)
+		if !ok || !ss.allowsHost(u) {
+			return http.ErrUseLastResponse // the redirect itself is the capture
+		}
+		if key := u.String(); !st.markKnown(key) || !seen.MarkNew(key) {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	})
+	col.OnResponse(func(r *colly.Response) {
+		f := r.Ctx.GetAny(fetchKey).(*fetch)
+		f.answered = true
+		f.status = r.StatusCode
+		if r.Headers != nil {
+			f.header = *r.Headers
+		}
+		f.finalURL = r.Request.URL
+	})
+	// "head" always exists in a parsed HTML document and is small; from it
+	// the callback reaches the document colly parsed, so HTML is parsed once.
+	col.OnHTML("head", func(e *colly.HTMLElement) {
+		f := e.Request.Ctx.GetAny(fetchKey).(*fetch)
+		if f.doc != nil || len(e.DOM.Nodes) == 0 {
+			return
+		}
+		root := e.DOM.Nodes[0]
+		for root.Parent != nil {
+			root = root.Parent
+		}
+		if root.Type != html.DocumentNode {
+			return
+		}
+		f.doc = goquery.NewDocumentFromNode(root)
+		f.doc.Url = e.Request.URL
+	})
+	return col
+}
+
+// visit fetches one page, hands it over, and queues its links and images.
+func (c *Crawler) visit(ctx context.Context, col *colly.Collector, imageClient *http.Client, ss *scopeSet, st *crawlState, seen Seen, h Handler, r Request) {
+	f := &fetch{}
+	id, forget := c.raw.register(f)
+	defer forget()
+	cctx := colly.NewContext()
+	cctx.Put(fetchKey, f)
+	hdr := http.Header{}
+	hdr.Set("User-Agent", c.cfg.UserAgent)
+	hdr.Set("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
+	hdr.Set("Accept-Language", "en-US,en;q=0.5")
+	hdr.Set(fetchHeader, id)
+
+	err := col.Request(http.MethodGet, r.URL, nil, cctx, hdr)
+	if err == nil && !f.answered {
+		err = errors.New("no response")
+	}
+	if err != nil {
+		switch {
+		case ctx.Err() != nil:
+			st.abort(r, nil)
+		case vigil.ErrorCode(err) == vigil.EUNAVAILABLE:
+			st.abort(r, fmt.Errorf("crawl stopped at %s: %w", r.URL, err))
+		default:
+			st.count(func(s *Stats) { s.Pages++; s.Errors++ })
+			if h.OnError != nil {
+				h.OnError(r, fmt.Errorf("fetch %s: %w", r.URL, err))
+			}
+			st.finish(nil)
+		}
+		return
+	}
+
+	body := f.raw.Bytes()
+	received := len(body)
+	truncated := len(body) > c.cfg.MaxBodyBytes
+	if truncated {
+		body = body[:c.cfg.MaxBodyBytes]
+	}
+	ct := f.header.Get("Content-Type")
+	if ct == "" && len(body) > 0 {
+		ct = http.DetectContentType(body)
+	}
+	finalURL := r.URL
+	if f.finalURL != nil {
+		finalURL = f.finalURL.String()
+	}
+	p := &Page{
+		Request:     r,
+		URL:         finalURL,
+		Status:      f.status,
+		Header:      f.header,
+		Body:        body,
+		Truncated:   truncated,
+		ContentType: ct,
+		FetchedAt:   time.Now().UTC(),
+		Doc:         f.doc,
+	}
+
+	// Links and images are read before OnPage, which may change the tree.
+	var links, images []*url.URL
+	if p.Doc != nil && f.finalURL != nil {
+		base := f.finalURL
+		if href, ok := p.Doc.Find("base[href]").First().Attr("href"); ok {
+			if b, err := base.Parse(strings.TrimSpace(href)); err == nil {
+				base = b
+			}
+		}
+		if p.Status >= 200 && p.Status < 300 && ss.allowsDepth(r.Depth+1) {
+			links = collectURLs(p.Doc, "a[href], area[href]", "href", base, ss)
+		}
+		if c.cfg.FetchImages {
+			images = collectURLs(p.Doc, "img[src]", "src", base, ss)
+		}
+	}
+
+	st.count(func(s *Stats) {
+		s.Pages++
+		s.Bytes += int64(received)
+		if truncated {
+			s.Truncated++
+		}
+	})
+	if h.OnPage != nil {
+		if err := h.OnPage(p); err != nil {
+			st.abort(r, fmt.Errorf("handle page %s: %w", r.URL, err))
+			return
+		}
+	}
+
+	var next []Request
+	for _, u := range links {
+		key := u.String()
+		if st.markKnown(key) && seen.MarkNew(key) {
+			next = append(next, Request{URL: key, Depth: r.Depth + 1})
+		}
+	}
+	st.push(next)
+
+	for _, u := range images {
+		key := u.String()
+		if !st.markImage(key) {
+			continue
+		}
+		img, err := c.fetchImage(ctx, imageClient, key, p.URL)
+		if ctx.Err() != nil {
+			break
+		}
+		if err != nil {
+			st.count(func(s *Stats) { s.ImageErrors++ })
+			if h.OnError != nil {
+				h.OnError(Request{URL: key, Depth: r.Depth + 1}, err)
+			}
+			continue
+		}
+		st.count(func(s *Stats) { s.Images++; s.Bytes += int64(len(img.Body)) })
+		if h.OnImage != nil {
+			h.OnImage(img)
+		}
+	}
+	st.finish(nil)
+}
+
+// collectURLs returns the in-scope URLs in attribute attr of the elements
+// matching selector, resolved against base, normalised, in document order and
+// without duplicates.
+func collectURLs(doc *goquery.Document, selector, attr string, base *url.URL, ss *scopeSet) []*url.URL {
+	var out []*url.URL
+	dup := map[string]bool{}
+	doc.Find(selector).Each(func(_ int, s *goquery.Selection) {
+		v, _ := s.Attr(attr)
+		u, ok := resolveLink(base, v)
+		if !ok || !ss.allowsHost(u) {
+			return
+		}
+		if k := u.String(); !dup[k] {
+			dup[k] = true
+			out = append(out, u)
+		}
+	})
+	return out
+}
+
+// fetchImage GETs one image through the crawler's transport, bounded by
+// MaxImageBytes.
+func (c *Crawler) fetchImage(ctx context.Context, client *http.Client, imgURL, pageURL string) (*ImageFetch, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, imgURL, nil)
+	if err != nil {
+		return nil, fmt.Errorf("image %s: %w", imgURL, err)
+	}
+	req.Header.Set("User-Agent", c.cfg.UserAgent)
+	req.Header.Set("Accept", "image/avif,image/webp,image/png,image/svg+xml,image/*;q=0.8,*/*;q=0.5")
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("image %s: %w", imgURL, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, fmt.Errorf("image %s: status %d", imgURL, resp.StatusCode)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, int64(c.cfg.MaxImageBytes)+1))
+	if err != nil {
+		return nil, fmt.Errorf("image %s: %w", imgURL, err)
+	}
+	if len(body) > c.cfg.MaxImageBytes {
+		return nil, fmt.Errorf("image %s: larger than %d bytes, skipped", imgURL, c.cfg.MaxImageBytes)
+	}
+	ct := resp.Header.Get("Content-Type")
+	if ct == "" {
+		ct = http.DetectContentType(body)
+	}
+	return &ImageFetch{URL: imgURL, PageURL: pageURL, Body: body, ContentType: ct, FetchedAt: time.Now().UTC()}, nil
+}
