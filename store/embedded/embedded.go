@@ -91,6 +91,7 @@ var (
 	bucketFindings = []byte("findings")
 	bucketImages   = []byte("images")
 	bucketImgHash  = []byte("image_hashes") // image ID → packed hashes, loaded at Open
+	bucketImgCrawl = []byte("image_crawls") // crawl ID, NUL, image ID → nothing
 )
 
 const (
@@ -125,7 +126,7 @@ func (s *Store) open() error {
 	}
 	s.db = db
 	if err := db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketMeta, bucketDocs, bucketKinds, bucketFindings, bucketImages, bucketImgHash} {
+		for _, b := range [][]byte{bucketMeta, bucketDocs, bucketKinds, bucketFindings, bucketImages, bucketImgHash, bucketImgCrawl} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}

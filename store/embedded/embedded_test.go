@@ -149,3 +149,6 @@ func must(t testing.TB, err error) {
 		t.Fatal(err)
 	}
 }
+
+// The embedded store can delete crawls, so the suite tests it.
+var _ storetest.Purger = (*embedded.Store)(nil)

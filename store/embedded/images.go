@@ -130,6 +130,36 @@ func (ix *imageIndex) len() int {
 	return len(ix.byID)
 }
 
+// remove forgets image id. The caller holds ix.mu for writing.
+func (ix *imageIndex) remove(id string) {
+	slot, ok := ix.byID[id]
+	if !ok {
+		return
+	}
+	delete(ix.byID, id)
+	ix.kill(slot)
+}
+
+// kill marks slot dead and drops it from the exact-hash maps. The caller
+// holds ix.mu for writing.
+func (ix *imageIndex) kill(slot uint32) {
+	ix.ids[slot] = ""
+	oh := ix.hashes[slot]
+	if oh.sha256 != nil {
+		k := [sha256Bytes]byte(oh.sha256)
+		if ix.sha256[k] = slices.DeleteFunc(ix.sha256[k], func(s uint32) bool { return s == slot }); len(ix.sha256[k]) == 0 {
+			delete(ix.sha256, k)
+		}
+	}
+	if oh.md5 != nil {
+		k := [md5Bytes]byte(oh.md5)
+		if ix.md5[k] = slices.DeleteFunc(ix.md5[k], func(s uint32) bool { return s == slot }); len(ix.md5[k]) == 0 {
+			delete(ix.md5, k)
+		}
+	}
+	ix.hashes[slot] = hashes{}
+}
+
 // set records h as the hashes of image id, replacing earlier ones.
 // The caller holds ix.mu for writing.
 func (ix *imageIndex) set(id string, h hashes) {
@@ -137,17 +167,7 @@ func (ix *imageIndex) set(id string, h hashes) {
 		if ix.hashes[old].equal(h) {
 			return
 		}
-		ix.ids[old] = ""
-		oh := ix.hashes[old]
-		if oh.sha256 != nil {
-			k := [sha256Bytes]byte(oh.sha256)
-			ix.sha256[k] = slices.DeleteFunc(ix.sha256[k], func(s uint32) bool { return s == old })
-		}
-		if oh.md5 != nil {
-			k := [md5Bytes]byte(oh.md5)
-			ix.md5[k] = slices.DeleteFunc(ix.md5[k], func(s uint32) bool { return s == old })
-		}
-		ix.hashes[old] = hashes{}
+		ix.kill(old)
 	}
 	slot := uint32(len(ix.ids))
 	ix.ids = append(ix.ids, id)
@@ -167,6 +187,11 @@ func (ix *imageIndex) set(id string, h hashes) {
 		k := [md5Bytes]byte(h.md5)
 		ix.md5[k] = append(ix.md5[k], slot)
 	}
+}
+
+// crawlKey is the key of an image in the crawl index bucket.
+func crawlKey(crawlID, imageID string) []byte {
+	return []byte(crawlID + "\x00" + imageID)
 }
 
 // loadImages fills the in-memory index from the database.
@@ -211,7 +236,7 @@ func (s *Store) PutImages(ctx context.Context, images []vigil.Image) error {
 	ix.wmu.Lock()
 	defer ix.wmu.Unlock()
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		bi, bh := tx.Bucket(bucketImages), tx.Bucket(bucketImgHash)
+		bi, bh, bc := tx.Bucket(bucketImages), tx.Bucket(bucketImgHash), tx.Bucket(bucketImgCrawl)
 		for i := range images {
 			v, err := json.Marshal(&images[i])
 			if err != nil {
@@ -221,6 +246,9 @@ func (s *Store) PutImages(ctx context.Context, images []vigil.Image) error {
 				return err
 			}
 			if err := bh.Put([]byte(images[i].ID), hs[i].pack()); err != nil {
+				return err
+			}
+			if err := bc.Put(crawlKey(images[i].CrawlID, images[i].ID), nil); err != nil {
 				return err
 			}
 		}

@@ -1,0 +1,162 @@
+package embedded_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+
+	"vigil"
+)
+
+// Run the benchmarks at the 100k-document scale with
+//
+//	go test -run '^$' -bench . -benchtime 100000x ./store/embedded
+//
+// BenchmarkPutDocuments reports bulk indexing speed (b.N documents);
+// BenchmarkSearch builds a 100,000-document index once and reports query
+// latency percentiles.
+
+const benchBatch = 1000
+
+// corpus generates synthetic page text: words drawn from a Zipf-distributed
+// vocabulary, so that some words are in most documents and most in few.
+type corpus struct {
+	r     *rand.Rand
+	zipf  *rand.Zipf
+	vocab []string
+}
+
+func newCorpus(seed uint64) *corpus {
+	r := rand.New(rand.NewPCG(seed, seed))
+	vocab := make([]string, 50000)
+	for i := range vocab {
+		n := 3 + r.IntN(7)
+		b := make([]byte, n)
+		for j := range b {
+			b[j] = byte('a' + r.IntN(26))
+		}
+		vocab[i] = string(b)
+	}
+	return &corpus{r: r, zipf: rand.NewZipf(r, 1.1, 2, uint64(len(vocab)-1)), vocab: vocab}
+}
+
+func (c *corpus) words(n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(c.vocab[c.zipf.Uint64()])
+	}
+	return b.String()
+}
+
+func (c *corpus) docs(crawl string, from, n int) []vigil.Document {
+	docs := make([]vigil.Document, n)
+	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range docs {
+		k := from + i
+		site := fmt.Sprintf("site%02d.onion", k%40)
+		url := fmt.Sprintf("http://%s/thread/%d", site, k)
+		text := c.words(250)
+		docs[i] = vigil.Document{
+			ID: vigil.DocumentID(crawl, url), CrawlID: crawl, Site: site, URL: url, Status: 200,
+			Title: c.words(6), Text: text, Size: len(text), CapturedAt: t0.Add(time.Duration(k) * time.Second),
+		}
+	}
+	return docs
+}
+
+func BenchmarkPutDocuments(b *testing.B) {
+	s := open(b, b.TempDir())
+	c := newCorpus(1)
+	batches := make([][]vigil.Document, 0, b.N/benchBatch+1)
+	for from := 0; from < b.N; from += benchBatch {
+		batches = append(batches, c.docs("bench", from, min(benchBatch, b.N-from)))
+	}
+	bytes := 0
+	for _, batch := range batches {
+		for _, d := range batch {
+			bytes += len(d.Text) + len(d.Title)
+		}
+	}
+	b.SetBytes(int64(bytes / max(1, b.N)))
+	b.ResetTimer()
+	start := time.Now()
+	for _, batch := range batches {
+		if err := s.PutDocuments(b.Context(), batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "docs/s")
+}
+
+func BenchmarkSearch(b *testing.B) {
+	const n = 100000
+	s := open(b, b.TempDir())
+	c := newCorpus(2)
+	start := time.Now()
+	for from := 0; from < n; from += benchBatch {
+		if err := s.PutDocuments(b.Context(), c.docs("bench", from, benchBatch)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Logf("indexed %d documents in %v (%.0f docs/s)", n, time.Since(start), n/time.Since(start).Seconds())
+	// Queries: one or two words of mixed frequency, a third with a site filter.
+	qr := rand.New(rand.NewPCG(3, 3))
+	queries := make([]vigil.Query, 1000)
+	for i := range queries {
+		q := vigil.Query{Text: c.vocab[qr.IntN(2000)]}
+		if i%2 == 1 {
+			q.Text += " " + c.vocab[qr.IntN(200)]
+		}
+		if i%3 == 0 {
+			q.Site = fmt.Sprintf("site%02d.onion", qr.IntN(40))
+		}
+		queries[i] = q
+	}
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := range b.N {
+		t := time.Now()
+		if _, err := s.Search(b.Context(), queries[i%len(queries)]); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(t))
+	}
+	b.StopTimer()
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+}
+
+// BenchmarkBleveDefaultMapping indexes the same documents into a bleve index
+// with the default mapping (dynamic fields, stored values, _all field): the
+// baseline the store's own mapping is measured against.
+func BenchmarkBleveDefaultMapping(b *testing.B) {
+	idx, err := bleve.New(filepath.Join(b.TempDir(), "x.bleve"), bleve.NewIndexMapping())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer idx.Close()
+	c := newCorpus(1)
+	b.ResetTimer()
+	start := time.Now()
+	for from := 0; from < b.N; from += benchBatch {
+		docs := c.docs("bench", from, min(benchBatch, b.N-from))
+		bt := idx.NewBatch()
+		for _, d := range docs {
+			bt.Index(d.ID, d)
+		}
+		if err := idx.Batch(bt); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "docs/s")
+}
