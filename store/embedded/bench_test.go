@@ -160,3 +160,76 @@ func BenchmarkBleveDefaultMapping(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "docs/s")
 }
+
+// BenchmarkPutFindings reports finding indexing speed (b.N findings, three
+// per document, documents not stored) and the latency of a value lookup.
+func BenchmarkPutFindings(b *testing.B) {
+	s := open(b, b.TempDir())
+	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	kinds := []vigil.Kind{vigil.KindEmail, vigil.KindPhone, vigil.KindBTC}
+	fs := make([]vigil.Finding, b.N)
+	for i := range fs {
+		k := i / 3
+		p := vigil.Page{DocumentID: fmt.Sprint("doc", k), CrawlID: "bench", Site: fmt.Sprintf("site%02d.onion", k%40),
+			URL: fmt.Sprintf("http://site%02d.onion/%d", k%40, k), CapturedAt: t0.Add(time.Duration(k) * time.Second)}
+		one := []vigil.Finding{{Kind: kinds[i%3], Value: fmt.Sprintf("value-%d", i%5000), Offset: i}}
+		p.Stamp(one)
+		fs[i] = one[0]
+	}
+	b.ResetTimer()
+	start := time.Now()
+	for from := 0; from < len(fs); from += benchBatch {
+		if err := s.PutFindings(b.Context(), fs[from:min(len(fs), from+benchBatch)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "findings/s")
+	b.StopTimer()
+	lat := make([]time.Duration, 200)
+	for i := range lat {
+		t := time.Now()
+		if _, err := s.Findings(b.Context(), vigil.FindingQuery{Value: fmt.Sprintf("value-%d", i*7)}); err != nil {
+			b.Fatal(err)
+		}
+		lat[i] = time.Since(t)
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "lookup-p50-ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "lookup-p99-ms")
+}
+
+// BenchmarkMatchImages stores 100,000 images with random PDQ and pHash
+// hashes and reports the latency of a match with 8 PDQ variants and a pHash.
+func BenchmarkMatchImages(b *testing.B) {
+	const n = 100000
+	s := open(b, b.TempDir())
+	r := rand.New(rand.NewPCG(9, 9))
+	randHex := func(nbytes int) string {
+		buf := make([]byte, nbytes)
+		for i := range buf {
+			buf[i] = byte(r.UintN(256))
+		}
+		return fmt.Sprintf("%x", buf)
+	}
+	imgs := make([]vigil.Image, 0, benchBatch)
+	for i := range n {
+		imgs = append(imgs, vigil.Image{ID: fmt.Sprint("img", i), CrawlID: "bench", PDQ: randHex(32), PHash: randHex(8), SHA256: randHex(32), MD5: randHex(16)})
+		if len(imgs) == benchBatch {
+			if err := s.PutImages(b.Context(), imgs); err != nil {
+				b.Fatal(err)
+			}
+			imgs = imgs[:0]
+		}
+	}
+	q := vigil.ImageQuery{}
+	for v := range 8 {
+		q.Hashes = append(q.Hashes, vigil.QueryHash{Algorithm: vigil.AlgoPDQ, Value: randHex(32), Variant: fmt.Sprint("v", v)})
+	}
+	q.Hashes = append(q.Hashes, vigil.QueryHash{Algorithm: vigil.AlgoPHash, Value: randHex(8)})
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := s.MatchImages(b.Context(), q); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
