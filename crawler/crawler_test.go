@@ -144,6 +144,15 @@ func TestA300PageSiteIsCrawledWithEachPageFetchedExactlyOnce(t *testing.T) {
 	if n := len(s.outHits.snapshot()); n != 0 {
 		t.Errorf("out-of-scope server was hit on %d paths", n)
 	}
+	if n := s.leaks.Load(); n != 0 {
+		t.Errorf("%d requests carried the internal %s header", n, fetchHeader)
+	}
+	s.uas.Range(func(ua, _ any) bool {
+		if ua != DefaultUserAgent {
+			t.Errorf("User-Agent %q sent", ua)
+		}
+		return true
+	})
 	for url, n := range seen.calls {
 		if n != 1 {
 			t.Errorf("Seen.MarkNew(%s) called %d times in one crawl, want 1", url, n)
@@ -246,8 +255,12 @@ func TestRedirects(t *testing.T) {
 	outside := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { outHits.add(r.URL.Path) }))
 	defer outside.Close()
 	var hits hitCounter
+	var leaks atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hits.add(r.URL.Path)
+		if _, ok := r.Header[fetchHeader]; ok {
+			leaks.Add(1)
+		}
 		var i int
 		switch {
 		case strings.HasPrefix(r.URL.Path, "/chain/"):
@@ -317,6 +330,9 @@ func TestRedirects(t *testing.T) {
 			t.Error("redirect target was not marked in Seen")
 		}
 	})
+	if n := leaks.Load(); n != 0 {
+		t.Errorf("%d requests (redirects included) carried the internal %s header", n, fetchHeader)
+	}
 	if stats.Errors != 1 || stats.Pages != 4 {
 		t.Errorf("stats = %+v, want 4 pages, 1 error", stats)
 	}

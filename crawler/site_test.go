@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -52,6 +53,8 @@ type site struct {
 	outside *httptest.Server
 	hits    hitCounter
 	outHits hitCounter
+	leaks   atomic.Int64 // requests that carried the internal fetch tag
+	uas     sync.Map     // User-Agent values seen
 	n       int
 }
 
@@ -65,6 +68,10 @@ func newSite(tb testing.TB, n int) *site {
 	tb.Cleanup(s.outside.Close)
 	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.hits.add(r.URL.Path)
+		if _, ok := r.Header[fetchHeader]; ok {
+			s.leaks.Add(1)
+		}
+		s.uas.Store(r.Header.Get("User-Agent"), true)
 		i, err := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/p/"))
 		if !strings.HasPrefix(r.URL.Path, "/p/") || err != nil || i < 0 || i >= n {
 			http.NotFound(w, r)
