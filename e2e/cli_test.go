@@ -49,7 +49,7 @@ func TestHashJSONFollowsTheOutputContract(t *testing.T) {
 }
 
 func TestExtractJSONFollowsTheOutputContract(t *testing.T) {
-	page := `<html><body><p>Contact mara.k [at] protonmail [dot] com or call +44 7700 900123.</p>
+	page := `<html><body><p>Contact mara.k [at] protonmail [dot] com or call +44 20 7946 0123.</p>
 <p>Order #4411-2023, version 2.4.1, price $120.00</p></body></html>`
 	path := filepath.Join(t.TempDir(), "ad.html")
 	if err := os.WriteFile(path, []byte(page), 0o600); err != nil {
@@ -69,7 +69,7 @@ func TestExtractJSONFollowsTheOutputContract(t *testing.T) {
 		}
 		got[kind+" "+value] = snippet
 	}
-	for _, want := range []string{"email mara.k@protonmail.com", "phone +447700900123"} {
+	for _, want := range []string{"email mara.k@protonmail.com", "phone +442079460123"} {
 		if _, ok := got[want]; !ok {
 			t.Errorf("missing %s in %v", want, got)
 		}
