@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"vigil"
 )
@@ -606,5 +607,68 @@ func TestImagesAreFetchedOncePerBatchInScopeOnly(t *testing.T) {
 	}
 	if err := rec.errs[srv.URL+"/big.png"]; err == nil || !strings.Contains(err.Error(), "larger than 1024") {
 		t.Errorf("big image error = %v", err)
+	}
+}
+
+func TestCancellingAbortsRequestsInFlight(t *testing.T) {
+	arrived := make(chan struct{}, 16)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		<-r.Context().Done() // never answers
+	}))
+	defer srv.Close()
+	c := newCrawler(t, Config{Concurrency: 3})
+	seen := NewMemorySeen()
+	scope, frontier := start(t, seen, srv.URL+"/1", srv.URL+"/2", srv.URL+"/3", srv.URL+"/4")
+	ctx, cancel := context.WithCancel(context.Background())
+	type result struct {
+		remaining []Request
+		stats     Stats
+		err       error
+	}
+	done := make(chan result, 1)
+	go func() {
+		rem, st, err := c.Crawl(ctx, frontier, scope, 0, seen, Handler{OnError: func(r Request, err error) {
+			t.Errorf("OnError(%s, %v) for a cancelled request", r.URL, err)
+		}})
+		done <- result{rem, st, err}
+	}()
+	for range 3 {
+		<-arrived
+	}
+	cancel()
+	res := <-done
+	if !errors.Is(res.err, context.Canceled) {
+		t.Fatalf("err = %v", res.err)
+	}
+	if len(res.remaining) != 4 || res.stats.Pages != 0 {
+		t.Errorf("remaining %v, stats %+v: want all 4 requests back", res.remaining, res.stats)
+	}
+}
+
+func TestASlowPageTimesOutAndIsReported(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+			return
+		}
+		fmt.Fprint(w, "<html><body>fast</body></html>")
+	}))
+	defer srv.Close()
+	c := newCrawler(t, Config{RequestTimeout: 300 * time.Millisecond})
+	seen := NewMemorySeen()
+	scope, frontier := start(t, seen, srv.URL+"/slow", srv.URL+"/fast")
+	var rec recorder
+	remaining, stats, err := c.Crawl(context.Background(), frontier, scope, 0, seen, rec.handler())
+	if err != nil || len(remaining) != 0 {
+		t.Fatal(err, remaining)
+	}
+	if stats.Pages != 2 || stats.Errors != 1 || rec.errs[srv.URL+"/slow"] == nil || rec.page(srv.URL+"/fast") == nil {
+		t.Errorf("stats %+v, errors %v", stats, rec.errs)
 	}
 }
