@@ -26,22 +26,26 @@ import (
 // SOCKS5 reply codes: the RFC 1928 ones, and the ones tor sends when its
 // SocksPort has ExtendedErrors.
 const (
-	CodeGeneralFailure       byte = 0x01
-	CodeNotAllowed           byte = 0x02
-	CodeNetworkUnreachable   byte = 0x03
-	CodeHostUnreachable      byte = 0x04
-	CodeConnectionRefused    byte = 0x05
-	CodeTTLExpired           byte = 0x06
-	CodeCommandNotSupported  byte = 0x07
-	CodeAddressNotSupported  byte = 0x08
-	CodeOnionDescNotFound    byte = 0xF0
-	CodeOnionDescInvalid     byte = 0xF1
-	CodeOnionIntroFailed     byte = 0xF2
-	CodeOnionRendFailed      byte = 0xF3
-	CodeOnionMissingAuth     byte = 0xF4
-	CodeOnionWrongAuth       byte = 0xF5
-	CodeOnionInvalidAddress  byte = 0xF6
-	CodeOnionIntroTimedOut   byte = 0xF7
+	CodeGeneralFailure      byte = 0x01
+	CodeNotAllowed          byte = 0x02
+	CodeNetworkUnreachable  byte = 0x03
+	CodeHostUnreachable     byte = 0x04
+	CodeConnectionRefused   byte = 0x05
+	CodeTTLExpired          byte = 0x06
+	CodeCommandNotSupported byte = 0x07
+	CodeAddressNotSupported byte = 0x08
+	CodeOnionDescNotFound   byte = 0xF0
+	CodeOnionDescInvalid    byte = 0xF1
+	CodeOnionIntroFailed    byte = 0xF2
+	CodeOnionRendFailed     byte = 0xF3
+	CodeOnionMissingAuth    byte = 0xF4
+	CodeOnionWrongAuth      byte = 0xF5
+	CodeOnionInvalidAddress byte = 0xF6
+	CodeOnionIntroTimedOut  byte = 0xF7
+)
+
+// Protocol constants.
+const (
 	socksVersion             byte = 0x05
 	socksAuthNone            byte = 0x00
 	socksAuthPassword        byte = 0x02
