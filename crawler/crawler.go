@@ -94,7 +94,10 @@ type Page struct {
 
 // ImageFetch is one fetched image. The crawler keeps no copy of Body.
 type ImageFetch struct {
-	URL         string
+	URL string
+	// PageURL is the Request.URL of the page that embedded the image: the
+	// URL the page's capture is keyed by, which differs from Page.URL when
+	// the page was reached through a redirect.
 	PageURL     string
 	Body        []byte
 	ContentType string
@@ -409,7 +412,7 @@ func (c *Crawler) visit(ctx context.Context, col *colly.Collector, imageClient *
 		if !st.markImage(key) {
 			continue
 		}
-		img, err := c.fetchImage(ctx, imageClient, key, p.URL)
+		img, err := c.fetchImage(ctx, imageClient, key, r.URL)
 		if ctx.Err() != nil {
 			break
 		}

@@ -601,7 +601,7 @@ func TestImagesAreFetchedOncePerBatchInScopeOnly(t *testing.T) {
 		t.Fatalf("stats = %+v, images %d", stats, len(rec.images))
 	}
 	for _, img := range rec.images {
-		if !bytes.Equal(img.Body, png) || img.ContentType != "image/png" || img.PageURL == "" {
+		if !bytes.Equal(img.Body, png) || img.ContentType != "image/png" || (img.PageURL != srv.URL+"/a" && img.PageURL != srv.URL+"/b") {
 			t.Errorf("image %+v", img)
 		}
 	}
