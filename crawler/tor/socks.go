@@ -57,7 +57,9 @@ const (
 	socksPasswordAuthVersion byte = 0x01
 	socksMaxField                 = 255
 	isolationPassword             = "vigil"
-	defaultDialTimeout            = 60 * time.Second
+	defaultDialTimeout            = 30 * time.Second
+	defaultRetries                = 2
+	defaultRetryBackoff           = time.Second
 	defaultCheckTimeout           = 5 * time.Second
 )
 
@@ -143,6 +145,13 @@ func IsProxyDown(err error) bool {
 	return errors.As(err, &pe)
 }
 
+// addressError is a dial target this package cannot ask for at all; it is
+// never retried.
+type addressError struct{ err error }
+
+func (e *addressError) Error() string { return e.err.Error() }
+func (e *addressError) Unwrap() error { return e.err }
+
 // socksDialer connects to targets through one SOCKS5 proxy with one
 // username/password pair.
 type socksDialer struct {
@@ -168,19 +177,19 @@ func isolationUsername(key, host string) string {
 // passed to the proxy as a name, never resolved here.
 func (d *socksDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
 	if network != "tcp" && network != "tcp4" && network != "tcp6" {
-		return nil, fmt.Errorf("socks dial %s: network %q not supported", addr, network)
+		return nil, &addressError{fmt.Errorf("socks dial %s: network %q not supported", addr, network)}
 	}
 	host, portStr, err := net.SplitHostPort(addr)
 	if err != nil {
-		return nil, fmt.Errorf("socks dial %s: %w", addr, err)
+		return nil, &addressError{fmt.Errorf("socks dial %s: %w", addr, err)}
 	}
 	port, err := strconv.ParseUint(portStr, 10, 16)
 	if err != nil {
-		return nil, fmt.Errorf("socks dial %s: bad port: %w", addr, err)
+		return nil, &addressError{fmt.Errorf("socks dial %s: bad port: %w", addr, err)}
 	}
 	connectReq, err := connectRequest(strings.ToLower(host), uint16(port))
 	if err != nil {
-		return nil, fmt.Errorf("socks dial %s: %w", addr, err)
+		return nil, &addressError{fmt.Errorf("socks dial %s: %w", addr, err)}
 	}
 
 	timeout := d.timeout

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -35,9 +36,25 @@ type Config struct {
 	// IsolationKey prefixes every SOCKS username (IsolationKey + "/" +
 	// host:port), e.g. the crawl ID, so circuits are per crawl and per site.
 	IsolationKey string
-	// DialTimeout bounds connecting to the proxy, the SOCKS handshake and
-	// tor's circuit and connection set-up. Zero means 60s.
+	// DialTimeout bounds one attempt at connecting to the proxy, the SOCKS
+	// handshake and tor's circuit and connection set-up. Zero means 30s.
 	DialTimeout time.Duration
+	// Retries is how many more times a connection is attempted after a
+	// transient failure: a SOCKS reply that is not Permanent (0x01 general
+	// failure, 0xF2 introduction failed, 0xF7 introduction timed out, ...),
+	// a timeout, or the proxy hanging up mid-handshake. Each retry waits
+	// RetryBackoff, doubled every time, and uses a fresh SOCKS username, so
+	// tor builds a new circuit (a circuit to an onion service that went away
+	// can stay silent for minutes). Permanent SOCKS errors and an unreachable
+	// proxy (*ProxyError) are never retried here. Zero means 2; negative
+	// means none.
+	Retries int
+	// RetryBackoff is the wait before the first retry. Zero means 1s.
+	RetryBackoff time.Duration
+	// OnRetry, if set, is called before each retry with the target
+	// host:port, the attempt about to be made (2, 3, ...) and the error of
+	// the previous one. It may be called from several goroutines at once.
+	OnRetry func(target string, attempt int, err error)
 }
 
 // ErrNotLoopback is wrapped by the error returned for a non-loopback host in
@@ -77,6 +94,15 @@ func NewTransport(cfg Config) (http.RoundTripper, error) {
 	}
 	if cfg.DialTimeout <= 0 {
 		cfg.DialTimeout = defaultDialTimeout
+	}
+	switch {
+	case cfg.Retries == 0:
+		cfg.Retries = defaultRetries
+	case cfg.Retries < 0:
+		cfg.Retries = 0
+	}
+	if cfg.RetryBackoff <= 0 {
+		cfg.RetryBackoff = defaultRetryBackoff
 	}
 	return &transport{cfg: cfg, hosts: make(map[string]*http.Transport)}, nil
 }
@@ -154,13 +180,74 @@ func (t *transport) dialerFor(hostport string) func(ctx context.Context, network
 			return nd.DialContext(ctx, "tcp", ip)
 		}
 	}
-	d := &socksDialer{
-		proxyAddr: t.cfg.SOCKSAddr,
-		username:  isolationUsername(t.cfg.IsolationKey, hostport),
-		password:  isolationPassword,
-		timeout:   t.cfg.DialTimeout,
+	r := &retryDialer{
+		socksDialer: socksDialer{
+			proxyAddr: t.cfg.SOCKSAddr,
+			username:  isolationUsername(t.cfg.IsolationKey, hostport),
+			password:  isolationPassword,
+			timeout:   t.cfg.DialTimeout,
+		},
+		retries: t.cfg.Retries,
+		backoff: t.cfg.RetryBackoff,
+		onRetry: t.cfg.OnRetry,
 	}
-	return d.DialContext
+	return r.DialContext
+}
+
+// retryDialer retries a socksDialer's transient failures with backoff, each
+// time on a fresh circuit.
+type retryDialer struct {
+	socksDialer
+	retries int
+	backoff time.Duration
+	onRetry func(target string, attempt int, err error)
+	mu      sync.Mutex
+	fresh   int // retries so far: the suffix of the next fresh username
+}
+
+// DialContext dials addr through the proxy, retrying transient failures.
+func (r *retryDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	d := r.socksDialer
+	wait := r.backoff
+	for attempt := 1; ; attempt++ {
+		conn, err := d.DialContext(ctx, network, addr)
+		if err == nil || attempt > r.retries || ctx.Err() != nil || !Transient(err) {
+			return conn, err
+		}
+		if r.onRetry != nil {
+			r.onRetry(addr, attempt+1, err)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("%w (retry after: %v)", ctx.Err(), err)
+		case <-t.C:
+		}
+		wait *= 2
+		// A new username means a new circuit; the site keeps a username of
+		// its own, so isolation between sites holds.
+		r.mu.Lock()
+		r.fresh++
+		d.username = isolationUsername(r.socksDialer.username, strconv.Itoa(r.fresh))
+		r.mu.Unlock()
+	}
+}
+
+// Transient reports whether a dial error is worth retrying: a SOCKS reply
+// that is not Permanent, or a failure of the connection to a proxy that did
+// answer (timeout, hang-up). An unreachable proxy (*ProxyError) and
+// permanent SOCKS errors are not transient.
+func Transient(err error) bool {
+	if err == nil || IsProxyDown(err) {
+		return false
+	}
+	var se *SOCKSError
+	if errors.As(err, &se) {
+		return !se.Permanent()
+	}
+	var ae *addressError
+	return !errors.As(err, &ae)
 }
 
 // targetHostPort returns the lower-case host:port of req's URL, with the
