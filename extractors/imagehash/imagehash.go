@@ -25,14 +25,14 @@ import (
 	"github.com/corona10/goimagehash"
 	"github.com/disintegration/imaging"
 	_ "golang.org/x/image/bmp"  // Register BMP.
-	_ "golang.org/x/image/tiff" // Register TIFF.
 	_ "golang.org/x/image/webp" // Register WebP.
 )
 
 // Errors returned by Hasher methods; test with errors.Is.
 var (
 	// ErrNotImage means the bytes are not an image in a supported format
-	// (JPEG, PNG, GIF, WebP, BMP, TIFF) or are corrupt.
+	// (JPEG, PNG, GIF, WebP, BMP) or are corrupt. TIFF is refused: its
+	// decoder is not safe on hostile input.
 	ErrNotImage = errors.New("not a supported image")
 	// ErrTooSmall means the image's shorter side is below Config.MinSide.
 	ErrTooSmall = errors.New("image too small")
@@ -68,7 +68,7 @@ type Hashes struct {
 	PHash      string `json:"phash"`  // 16 hex digits of goimagehash.PerceptionHash
 	Width      int    `json:"width"`  // as decoded, after EXIF orientation
 	Height     int    `json:"height"` // as decoded, after EXIF orientation
-	Format     string `json:"format"` // "jpeg", "png", "gif", "webp", "bmp" or "tiff"
+	Format     string `json:"format"` // "jpeg", "png", "gif", "webp" or "bmp"
 }
 
 // Hasher hashes images. It is safe for concurrent use.
@@ -133,6 +133,11 @@ func pHash(img image.Image) (string, error) {
 // decode checks data's header against the limits, then decodes it with EXIF
 // orientation applied. A panicking decoder is reported as ErrNotImage.
 func (h *Hasher) decode(data []byte) (img image.Image, format string, err error) {
+	// The TIFF decoder (registered by imaging) allocates what a hostile
+	// header asks for, even in DecodeConfig; TIFF is refused unread.
+	if bytes.HasPrefix(data, []byte("II*\x00")) || bytes.HasPrefix(data, []byte("MM\x00*")) {
+		return nil, "tiff", fmt.Errorf("%w: tiff is not accepted", ErrNotImage)
+	}
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
 		return nil, "", fmt.Errorf("%w: %w", ErrNotImage, err)

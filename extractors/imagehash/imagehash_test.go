@@ -252,6 +252,7 @@ func TestHashRefusals(t *testing.T) {
 		{"pixels over MaxPixels are too large", Config{MaxPixels: 512 * 319}, photo, ErrTooLarge},
 		{"a png bomb header is too large", Config{}, pngHeader(100000, 100000), ErrTooLarge},
 		{"an absurd png header is too large", Config{}, pngHeader(1<<30, 4), ErrTooLarge},
+		{"tiff is refused", Config{}, []byte("II*\x00\x08\x00\x00\x00\x00\x00"), ErrNotImage},
 		{"a jpeg bomb header is too large", Config{}, jpegWithSize(t, 65000, 65000), ErrTooLarge},
 	}
 	h := New(Config{})
