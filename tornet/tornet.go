@@ -91,6 +91,7 @@ type Network struct {
 	services map[string]*service
 	order    []string
 	servers  []*http.Server
+	dirAuths []string // DirAuthority lines
 
 	mu     sync.Mutex
 	closed bool
@@ -273,7 +274,9 @@ func (n *Network) build(ctx context.Context) error {
 		if len(f) < 2 || len(v3) != 40 || len(f[1]) != 40 {
 			return fmt.Errorf("tornet: cannot read the fingerprints of %s", a.name)
 		}
-		fmt.Fprintf(&dirAuths, "DirAuthority tn%s orport=%d v3ident=%s %s:%d %s\n", a.name, a.orPort, v3, host, a.dirPort, f[1])
+		line := fmt.Sprintf("DirAuthority tn%s orport=%d v3ident=%s %s:%d %s", a.name, a.orPort, v3, host, a.dirPort, f[1])
+		n.dirAuths = append(n.dirAuths, line)
+		dirAuths.WriteString(line + "\n")
 		hsdirs = append(hsdirs, "$"+f[1])
 	}
 
@@ -507,6 +510,15 @@ func (n *Network) Backend(name string) string {
 		return s.backend
 	}
 	return ""
+}
+
+// ClientTorrc returns the torrc lines another tor client needs to join this
+// network (TestingTorNetwork, the DirAuthority lines, no entry guards, no
+// GeoIP), e.g. for a managed tor under test.
+func (n *Network) ClientTorrc() []string {
+	lines := []string{"TestingTorNetwork 1", "UseEntryGuards 0", "ClientUseIPv6 0", "PathsNeededToBuildCircuits 0.67",
+		"GeoIPFile " + filepath.Join(n.dir, "empty"), "GeoIPv6File " + filepath.Join(n.dir, "empty")}
+	return append(lines, n.dirAuths...)
 }
 
 // Dir returns the directory holding the network's files and logs.
