@@ -230,7 +230,9 @@ type Batch struct {
 	Remaining []Request // requests to append to the frontier (unfetched or discovered)
 	Seen      *Seen
 	Pending   []Pending
-	Result    any // recorded and returned by BatchResult on replay
+	// Result returns the batch's result given the frontier size after the
+	// commit; it is recorded and returned by BatchResult on replay.
+	Result func(queued int) any
 }
 
 // Commit applies a batch atomically and returns the frontier size after it.
@@ -275,7 +277,8 @@ func (d *DB) Commit(crawlID string, bt Batch) (queued int, err error) {
 				return err
 			}
 		}
-		if err := putJSON(batches, key, bt.Result); err != nil {
+		queued = fr.Stats().KeyN
+		if err := putJSON(batches, key, bt.Result(queued)); err != nil {
 			return err
 		}
 		var m Meta
@@ -283,11 +286,7 @@ func (d *DB) Commit(crawlID string, bt Batch) (queued int, err error) {
 			return err
 		}
 		m.LastBatch = max(m.LastBatch, bt.Number)
-		if err := putJSON(b, keyMeta, m); err != nil {
-			return err
-		}
-		queued = fr.Stats().KeyN
-		return nil
+		return putJSON(b, keyMeta, m)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("crawl state: commit batch %d of %s: %w", bt.Number, crawlID, err)

@@ -34,7 +34,7 @@ func TestBatchLifecycleSurvivesReopen(t *testing.T) {
 	}
 	doc := vigil.Document{ID: "d1", URL: "http://a/"}
 	q, err = db.Commit("c", Batch{Number: 1, Taken: keys, Remaining: []Request{{URL: "http://a/z", Depth: 1}}, Seen: seen,
-		Pending: []Pending{{Document: doc}}, Result: map[string]int{"pages": 1}})
+		Pending: []Pending{{Document: doc}}, Result: func(q int) any { return map[string]int{"pages": 1, "queued": q} }})
 	if err != nil || q != 2 {
 		t.Fatalf("commit queued %d, %v; want 2", q, err)
 	}
@@ -50,7 +50,7 @@ func TestBatchLifecycleSurvivesReopen(t *testing.T) {
 	}
 	defer db.Close()
 	var res map[string]int
-	if ok, err := db.BatchResult("c", 1, &res); !ok || err != nil || res["pages"] != 1 {
+	if ok, err := db.BatchResult("c", 1, &res); !ok || err != nil || res["pages"] != 1 || res["queued"] != 2 {
 		t.Fatalf("batch result = %v %v %v", res, ok, err)
 	}
 	if db.Seen("c").MarkNew("http://a/z") {
