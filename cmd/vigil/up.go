@@ -22,8 +22,6 @@ import (
 	"vigil/activities"
 	"vigil/audit"
 	"vigil/crawler"
-	"vigil/crawler/tor"
-	"vigil/demo"
 	"vigil/devserver"
 	"vigil/extractors/contacts"
 	"vigil/extractors/imagehash"
@@ -39,6 +37,7 @@ type upConfig struct {
 	DataDir     string
 	Listen      string
 	TorSOCKS    string
+	TorConfig   string // extra torrc lines for the managed tor (tests: a private network)
 	Direct      bool
 	Demo        bool
 	DemoPages   int
@@ -61,9 +60,11 @@ named by TEMPORAL_ADDRESS), a crawl worker, the embedded index under --data,
 and the API and web page on --listen. It prints its URLs and runs until
 interrupted.
 
-Crawls go through the Tor SOCKS proxy named by --tor-socks. Without one, crawls
-refuse to start, except in lab mode (--direct), which reaches loopback sites
-only and is meant for tests and demos.`,
+Crawls go through the Tor SOCKS proxy named by --tor-socks. Without it, up
+starts a managed tor (tor from PATH, data under --data/tor); crawls wait until
+it has bootstrapped. --demo starts a private Tor network on 127.0.0.1 instead
+and crawls the demo forum and market as onion services. Lab mode (--direct)
+reaches loopback sites only, without Tor, and is meant for tests.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg.Temporal = os.Getenv("TEMPORAL_ADDRESS")
@@ -77,7 +78,9 @@ only and is meant for tests and demos.`,
 	f.StringVar(&cfg.Listen, "listen", "127.0.0.1:8080", "address of the API and web page (non-loopback requires VIGIL_TOKEN)")
 	f.StringVar(&cfg.TorSOCKS, "tor-socks", "", "host:port of a running Tor SOCKS proxy that every crawl request goes through")
 	f.BoolVar(&cfg.Direct, "direct", false, "LAB MODE: crawl loopback sites directly, without Tor (tests and demos only)")
-	f.BoolVar(&cfg.Demo, "demo", false, "serve the generated demo forum and market on loopback and crawl it (implies --direct until a private Tor network is available)")
+	f.BoolVar(&cfg.Demo, "demo", false, "start a private Tor network on 127.0.0.1, serve the demo forum and market as onion services and crawl them")
+	f.StringVar(&cfg.TorConfig, "tor-config", "", "file of extra torrc lines for the managed tor (e.g. a private test network)")
+	f.MarkHidden("tor-config")
 	f.IntVar(&cfg.DemoPages, "demo-pages", 600, "approximate size of the demo site in pages")
 	f.IntVar(&cfg.Concurrency, "concurrency", 8, "parallel requests per crawl batch")
 	f.IntVar(&cfg.BatchSize, "batch-size", workflows.DefaultBatchSize, "pages per crawl batch activity")
@@ -98,11 +101,11 @@ func runUp(ctx context.Context, cfg upConfig, out io.Writer) error {
 	if err := web.CheckListen(cfg.Listen, cfg.Token); err != nil {
 		return usageError{err}
 	}
-	if cfg.Demo {
-		cfg.Direct = true
-	}
 	if cfg.Direct && cfg.TorSOCKS != "" {
 		return usagef("--direct and --tor-socks exclude each other")
+	}
+	if cfg.Demo && (cfg.Direct || cfg.TorSOCKS != "") {
+		return usagef("--demo runs its own private Tor network: drop --direct and --tor-socks")
 	}
 	dir, err := filepath.Abs(cfg.DataDir)
 	if err != nil {
@@ -149,25 +152,20 @@ func runUp(ctx context.Context, cfg upConfig, out io.Writer) error {
 	}
 	defer auditLog.Close()
 
-	if cfg.Direct {
-		logger.Warn("LAB MODE (--direct): crawls go to loopback sites WITHOUT Tor; any other host is refused")
-	} else if cfg.TorSOCKS == "" {
-		logger.Warn("no Tor SOCKS proxy configured (--tor-socks): search works, crawls will refuse to start")
+	tn, err := startTor(ctx, cfg, dir, logger)
+	if err != nil {
+		return err
 	}
-	torCfg := tor.Config{SOCKSAddr: cfg.TorSOCKS, Direct: cfg.Direct}
+	defer tn.Close()
 	acts := &activities.Activities{
 		Store:      store,
 		Captures:   store,
 		State:      state,
 		Extractors: []vigil.Extractor{contacts.New(contacts.Config{Region: cfg.Region})},
 		Hasher:     imagehash.New(imagehash.Config{}),
-		Transport: func(crawlID string) (http.RoundTripper, error) {
-			c := torCfg
-			c.IsolationKey = crawlID
-			return tor.NewTransport(c)
-		},
-		Crawler: crawler.Config{Concurrency: cfg.Concurrency, FetchImages: true},
-		Logger:  logger,
+		Transport:  tn.transport,
+		Crawler:    crawler.Config{Concurrency: cfg.Concurrency, FetchImages: true},
+		Logger:     logger,
 	}
 	w := worker.New(tc, workflows.TaskQueue, worker.Options{})
 	w.RegisterWorkflowWithOptions(workflows.CrawlSite, workflow.RegisterOptions{Name: workflows.WorkflowCrawlSite})
@@ -199,21 +197,19 @@ func runUp(ctx context.Context, cfg upConfig, out io.Writer) error {
 	fmt.Fprintf(out, "  Data:             %s\n", dir)
 
 	if cfg.Demo {
-		site := demo.New(demo.ForPages(cfg.DemoPages))
-		dl, err := net.Listen("tcp", "127.0.0.1:0")
+		seeds, sites, err := tn.startDemo(ctx, dir, cfg.DemoPages, out)
 		if err != nil {
 			return err
 		}
-		demoSrv := &http.Server{Handler: site, ReadHeaderTimeout: 10 * time.Second}
-		go demoSrv.Serve(dl)
-		defer demoSrv.Close()
-		seed := "http://" + dl.Addr().String() + "/"
-		st, err := crawls.StartCrawl(ctx, vigil.CrawlRequest{Seeds: []string{seed}, MaxDepth: -1, MaxPages: cfg.DemoPages * 2, CaseID: "demo"})
+		st, err := crawls.StartCrawl(ctx, vigil.CrawlRequest{Seeds: seeds, MaxDepth: -1, MaxPages: cfg.DemoPages * 2, CaseID: "demo"})
 		if err != nil {
 			return fmt.Errorf("start the demo crawl: %w", err)
 		}
-		fmt.Fprintf(out, "  Demo site:        %s (crawl %s started)\n", seed, st.ID)
-		fmt.Fprintf(out, "Try: vigil search --server http://%s %q\n", ln.Addr(), site.Signatures()[0].Value)
+		fmt.Fprintf(out, "  Demo forum:       %s\n", seeds[0])
+		fmt.Fprintf(out, "  Demo market:      %s\n", seeds[1])
+		fmt.Fprintf(out, "  Tor SOCKS:        %s (private network, %s)\n", tn.socks, tn.private.Dir())
+		fmt.Fprintf(out, "  Demo crawl:       %s started (progress: http://%s/api/crawls/%s)\n", st.ID, ln.Addr(), st.ID)
+		fmt.Fprintf(out, "Try: vigil search --server http://%s %q\n", ln.Addr(), sites[0].Signatures()[0].Value)
 	}
 	fmt.Fprintln(out, "Press Ctrl-C to stop.")
 
