@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -38,7 +39,7 @@ func newHashCmd() *cobra.Command {
 			h := imagehash.New(imagehash.Config{})
 			out := cmd.OutOrStdout()
 			enc := json.NewEncoder(out)
-			failed := 0
+			var failures []string
 			for _, path := range args {
 				rec := hashRecord{Path: path}
 				data, err := readBounded(path, imagehash.DefaultMaxBytes)
@@ -49,9 +50,8 @@ func newHashCmd() *cobra.Command {
 					rec.Width, rec.Height = hs.Width, hs.Height
 				}
 				if err != nil {
-					failed++
 					rec.Error = err.Error()
-					fmt.Fprintf(cmd.ErrOrStderr(), "vigil: %s: %v\n", path, err)
+					failures = append(failures, path+": "+err.Error())
 					if !asJSON {
 						continue
 					}
@@ -64,8 +64,11 @@ func newHashCmd() *cobra.Command {
 				}
 				fmt.Fprintf(out, "%s\n  pdq    %s (quality %d)\n  phash  %s\n  sha256 %s\n  md5    %s\n", path, rec.PDQ, rec.PDQQuality, rec.PHash, rec.SHA256, rec.MD5)
 			}
-			if failed > 0 {
-				return fmt.Errorf("%d of %d files could not be hashed", failed, len(args))
+			switch {
+			case len(failures) == 1 && len(args) == 1:
+				return errors.New(failures[0])
+			case len(failures) > 0:
+				return fmt.Errorf("%d of %d files could not be hashed: %s", len(failures), len(args), strings.Join(failures, "; "))
 			}
 			return nil
 		},
