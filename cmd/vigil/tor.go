@@ -166,7 +166,7 @@ func (tn *torNet) noteWaiting(crawlID string, progress int, reason error) {
 // onion services (20–60 s), points crawls at its client and returns the two
 // seed URLs. Progress goes to out.
 func (tn *torNet) startDemo(ctx context.Context, dir string, pages int, out io.Writer) ([]string, []*demo.Site, error) {
-	forumCfg, marketCfg := demo.ForPages(pages/2), demo.ForPages(pages/2)
+	forumCfg, marketCfg := demo.ForPages(pages), demo.ForPages(pages)
 	forumCfg.Kind, marketCfg.Kind = "forum", "market"
 	forum, market := demo.New(forumCfg), demo.New(marketCfg)
 	netDir := filepath.Join(dir, "tornet")
