@@ -106,7 +106,10 @@ func (tn *torNet) transport(crawlID string) (http.RoundTripper, error) {
 			return nil, &tor.ProxyError{Addr: "private network", Err: errors.New("the demo's private Tor network is still starting")}
 		}), nil
 	}
-	rt, err := tor.NewTransport(tor.Config{SOCKSAddr: socks, Direct: tn.direct, IsolationKey: crawlID})
+	rt, err := tor.NewTransport(tor.Config{SOCKSAddr: socks, Direct: tn.direct, IsolationKey: crawlID,
+		OnRetry: func(target string, attempt int, err error) {
+			tn.logger.Info("tor connection retried on a new circuit", "crawl", crawlID, "target", target, "attempt", attempt, "error", err)
+		}})
 	if err != nil {
 		return nil, err
 	}
