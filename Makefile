@@ -9,16 +9,23 @@ RUN_FLAGS ?= --demo
 # Packages that link the embedded Temporal server: compiled once, without -race.
 SLOW_PKGS := ./e2e/... ./cmd/... ./devserver/...
 
-.PHONY: build run test check fmt vet bench unit e2e clean
+.PHONY: build run test check fmt vet bench unit e2e clean deps
 
 build:
 	$(GO) build -tags temporalui -o $(BIN) ./cmd/vigil
 
-run: build
+## deps: Debian's tor (tor and tor-gencert), needed by the managed tor, --demo and the Tor tests.
+deps:
+	@command -v tor >/dev/null || test -x /usr/sbin/tor || { \
+		echo "installing Debian's tor package"; \
+		if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y tor; \
+		else sudo apt-get update && sudo apt-get install -y tor; fi; }
+
+run: deps build
 	$(BIN) up --data $(DATA) $(RUN_FLAGS)
 
 ## test: every test — unit tests with the race detector, then the end-to-end suite.
-test: vet unit e2e
+test: deps vet unit e2e
 
 unit:
 	$(GO) test -race -count=1 -timeout 30m $$($(GO) list ./... | grep -v -e /e2e -e /cmd/ -e /devserver)
