@@ -2,6 +2,7 @@ package embedded_test
 
 import (
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
@@ -99,7 +100,8 @@ func BenchmarkPutDocuments(b *testing.B) {
 
 func BenchmarkSearch(b *testing.B) {
 	const n = 100000
-	s := open(b, b.TempDir())
+	dir := b.TempDir()
+	s := open(b, dir)
 	c := newCorpus(2)
 	start := time.Now()
 	for from := 0; from < n; from += benchBatch {
@@ -108,6 +110,8 @@ func BenchmarkSearch(b *testing.B) {
 		}
 	}
 	b.Logf("indexed %d documents in %v (%.0f docs/s)", n, time.Since(start), n/time.Since(start).Seconds())
+	b.ReportMetric(float64(n)/time.Since(start).Seconds(), "index-docs/s")
+	b.ReportMetric(float64(diskBytes(b, dir))/(1<<20), "disk-MB")
 	// Queries: one or two words of mixed frequency, a third with a site filter.
 	qr := rand.New(rand.NewPCG(3, 3))
 	queries := make([]vigil.Query, 1000)
@@ -132,6 +136,25 @@ func BenchmarkSearch(b *testing.B) {
 	slices.Sort(lat)
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+}
+
+// diskBytes returns the total size of the files under dir.
+func diskBytes(tb testing.TB, dir string) int64 {
+	var n int64
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		fi, err := d.Info()
+		if err == nil {
+			n += fi.Size()
+		}
+		return err
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return n
 }
 
 // BenchmarkBleveDefaultMapping indexes the same documents into a bleve index

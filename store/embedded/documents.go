@@ -98,6 +98,7 @@ func docFields(d *vigil.Document, kinds []string) map[string]any {
 	}
 	if !d.CapturedAt.IsZero() {
 		m["captured_at"] = d.CapturedAt.UTC()
+		m["ts"] = sortKey(d.CapturedAt)
 	}
 	return m
 }
@@ -196,9 +197,9 @@ func (s *Store) Search(ctx context.Context, q vigil.Query) (vigil.SearchResult, 
 
 	req := bleve.NewSearchRequestOptions(bq, limit, q.Offset, false)
 	if len(tq.must) == 0 {
-		req.SortBy([]string{"-captured_at", "_id"})
+		req.SortBy([]string{"-ts", "_id"})
 	} else {
-		req.SortBy([]string{"-_score", "-captured_at", "_id"})
+		req.SortBy([]string{"-_score", "-ts", "_id"})
 	}
 	req.AddFacet("site", bleve.NewFacetRequest("site", siteFacets))
 	req.AddFacet("kind", bleve.NewFacetRequest("kinds", kindFacets))

@@ -214,11 +214,18 @@ func dateField() *mapping.FieldMapping {
 	return f
 }
 
+// sortKey returns the "ts" keyword of a capture time: 16 hex digits that sort
+// as the times do. Sorting on it is several times faster than on the
+// datetime field, whose doc values hold every precision-step term.
+func sortKey(t time.Time) string {
+	return fmt.Sprintf("%016x", uint64(t.UnixNano())^(1<<63))
+}
+
 func documentMapping() mapping.IndexMapping {
 	im, dm := newIndexMapping()
 	dm.AddFieldMappingsAt("title", textField())
 	dm.AddFieldMappingsAt("text", textField())
-	for _, k := range []string{"site", "crawl_id", "case_id", "kinds"} {
+	for _, k := range []string{"site", "crawl_id", "case_id", "kinds", "ts"} {
 		dm.AddFieldMappingsAt(k, keywordField())
 	}
 	dm.AddFieldMappingsAt("captured_at", dateField())
@@ -227,7 +234,7 @@ func documentMapping() mapping.IndexMapping {
 
 func findingMapping() mapping.IndexMapping {
 	im, dm := newIndexMapping()
-	for _, k := range []string{"kind", "value", "site", "crawl_id", "case_id", "document_id", "url"} {
+	for _, k := range []string{"kind", "value", "site", "crawl_id", "case_id", "document_id", "url", "ts"} {
 		dm.AddFieldMappingsAt(k, keywordField())
 	}
 	dm.AddFieldMappingsAt("captured_at", dateField())

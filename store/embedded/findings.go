@@ -139,6 +139,7 @@ func findingFields(f *vigil.Finding) map[string]any {
 	}
 	if !f.CapturedAt.IsZero() {
 		m["captured_at"] = f.CapturedAt.UTC()
+		m["ts"] = sortKey(f.CapturedAt)
 	}
 	return m
 }
@@ -173,7 +174,7 @@ func (s *Store) Findings(ctx context.Context, q vigil.FindingQuery) (vigil.Findi
 		bq = bleve.NewConjunctionQuery(terms...)
 	}
 	req := bleve.NewSearchRequestOptions(bq, limit, q.Offset, false)
-	req.SortBy([]string{"captured_at", "url", "_id"})
+	req.SortBy([]string{"ts", "url", "_id"})
 	res, err := s.findings.SearchInContext(ctx, req)
 	if err != nil {
 		return vigil.FindingResult{}, fmt.Errorf("findings: %w", err)

@@ -24,6 +24,7 @@ const (
 	snippetBefore = 80
 	snippetAfter  = 160
 	snippetScan   = 64 << 10
+	snippetChunk  = 1 << 10
 )
 
 // textAnalyzer is the analyser of the title and text fields, used to turn
@@ -134,13 +135,9 @@ func (ta textAnalyzer) snippet(text string, terms map[string]bool) string {
 	}
 	start, end := 0, min(len(text), snippetBefore+snippetAfter)
 	if len(terms) > 0 {
-		scan := text[:min(len(text), snippetScan)]
-		for _, t := range ta.a.Analyze([]byte(scan)) {
-			if terms[string(t.Term)] {
-				start = max(0, t.Start-snippetBefore)
-				end = min(len(text), t.End+snippetAfter)
-				break
-			}
+		if ts, te, ok := ta.find(text[:min(len(text), snippetScan)], terms); ok {
+			start = max(0, ts-snippetBefore)
+			end = min(len(text), te+snippetAfter)
 		}
 	}
 	// Widen to whole words, within bounds, and to rune boundaries.
@@ -164,6 +161,27 @@ func (ta textAnalyzer) snippet(text string, terms map[string]bool) string {
 		b.WriteString(" …")
 	}
 	return b.String()
+}
+
+// find returns the byte offsets of the first token of text that is one of
+// terms. It analyses text in chunks cut at whitespace, so that finding an
+// early match costs little however long the text.
+func (ta textAnalyzer) find(text string, terms map[string]bool) (start, end int, ok bool) {
+	for pos := 0; pos < len(text); {
+		stop := min(len(text), pos+snippetChunk)
+		if i := strings.IndexFunc(text[stop:], unicode.IsSpace); i >= 0 {
+			stop += i
+		} else {
+			stop = len(text)
+		}
+		for _, t := range ta.a.Analyze([]byte(text[pos:stop])) {
+			if terms[string(t.Term)] {
+				return pos + t.Start, pos + t.End, true
+			}
+		}
+		pos = stop
+	}
+	return 0, 0, false
 }
 
 // cleanText removes terminal escape sequences, control characters and
