@@ -33,6 +33,7 @@ type connectRecord struct {
 type fakeSOCKS struct {
 	ln      net.Listener
 	replies map[string]byte
+	byUser  map[string]byte          // SOCKS username → reply code; wins over replies
 	hang    map[string]chan struct{} // host → closed when its CONNECT arrived; never answered
 	mu      sync.Mutex
 	records []connectRecord
@@ -45,7 +46,7 @@ func newFakeSOCKS(t *testing.T) *fakeSOCKS {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fakeSOCKS{ln: ln, replies: map[string]byte{}, hang: map[string]chan struct{}{}}
+	f := &fakeSOCKS{ln: ln, replies: map[string]byte{}, byUser: map[string]byte{}, hang: map[string]chan struct{}{}}
 	f.wg.Add(1)
 	go func() {
 		defer f.wg.Done()
@@ -132,6 +133,9 @@ func (f *fakeSOCKS) serve(c net.Conn) {
 	f.mu.Lock()
 	f.records = append(f.records, rec)
 	code, hasCode := f.replies[rec.Host]
+	if c, ok := f.byUser[rec.Username]; ok {
+		code, hasCode = c, true
+	}
 	hang := f.hang[rec.Host]
 	f.mu.Unlock()
 	if hang != nil {
