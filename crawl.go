@@ -34,7 +34,7 @@ type CrawlStatus struct {
 // Done reports whether the crawl has ended.
 func (s CrawlStatus) Done() bool {
 	switch s.State {
-	case "stopped", "finished", "failed", "terminated", "canceled", "timed_out":
+	case "stopped", "finished", "failed", "terminated", "canceled", "timedout":
 		return true
 	}
 	return false
