@@ -1,0 +1,194 @@
+package elastic
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"vigil"
+)
+
+// Query text limits, the same as the embedded store's.
+const (
+	maxQueryBytes   = 2048
+	maxQueryClauses = 32
+)
+
+// Snippet shape: bytes kept before and after the first highlighted match.
+const (
+	snippetBefore = 80
+	snippetAfter  = 160
+)
+
+// Highlight markers: control characters, which cleanText removes, so a
+// snippet never carries markup.
+const (
+	markStart = "\x02"
+	markEnd   = "\x03"
+)
+
+// textQuery is a parsed Query.Text: each clause is the raw text of a word or
+// phrase, analysed by Elasticsearch as a phrase over title and text.
+type textQuery struct {
+	must    []string
+	mustNot []string
+	none    bool // the text had clauses but none that can match: match nothing
+}
+
+// parseText parses query text exactly as the embedded store does:
+// whitespace-separated words, "double-quoted phrases", and - in front of
+// either to exclude it. Nothing else is syntax: every clause is sent as the
+// text of a match_phrase, never as query-string syntax. A clause without a
+// letter or digit (punctuation, a lone *) analyses to no term and is
+// dropped; when every positive clause was dropped and no exclusion remains,
+// the query matches nothing. It returns an EINVALID error for invalid UTF-8,
+// an unclosed quote, more than 2,048 bytes or 32 clauses.
+func parseText(text string) (textQuery, error) {
+	var tq textQuery
+	if len(text) > maxQueryBytes {
+		return tq, vigil.Errorf(vigil.EINVALID, "query text is longer than %d bytes", maxQueryBytes)
+	}
+	if !utf8.ValidString(text) {
+		return tq, vigil.Errorf(vigil.EINVALID, "query text is not valid UTF-8")
+	}
+	clauses := 0
+	rest := text
+	for {
+		rest = strings.TrimLeftFunc(rest, unicode.IsSpace)
+		if rest == "" {
+			break
+		}
+		negate := false
+		if len(rest) > 1 && rest[0] == '-' && !unicode.IsSpace(rune(rest[1])) {
+			negate, rest = true, rest[1:]
+		}
+		var raw string
+		if rest[0] == '"' {
+			end := strings.IndexByte(rest[1:], '"')
+			if end < 0 {
+				return tq, vigil.Errorf(vigil.EINVALID, "query text has an unclosed quote")
+			}
+			raw, rest = rest[1:1+end], rest[2+end:]
+		} else {
+			end := strings.IndexFunc(rest, unicode.IsSpace)
+			if end < 0 {
+				end = len(rest)
+			}
+			raw, rest = rest[:end], rest[end:]
+		}
+		if clauses++; clauses > maxQueryClauses {
+			return tq, vigil.Errorf(vigil.EINVALID, "query text has more than %d words or phrases", maxQueryClauses)
+		}
+		if !hasTerm(raw) {
+			continue
+		}
+		if negate {
+			tq.mustNot = append(tq.mustNot, raw)
+		} else {
+			tq.must = append(tq.must, raw)
+		}
+	}
+	tq.none = clauses > 0 && len(tq.must) == 0 && len(tq.mustNot) == 0
+	return tq, nil
+}
+
+// hasTerm reports whether the standard tokenizer finds a term in s: a
+// letter or a digit.
+func hasTerm(s string) bool {
+	return strings.IndexFunc(s, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) >= 0
+}
+
+// snippet returns plain text around the first highlighted match in
+// fragment (or its beginning when nothing is highlighted), with control and
+// formatting characters removed and whitespace collapsed. It never adds
+// markup.
+func snippet(fragment string) string {
+	if fragment == "" {
+		return ""
+	}
+	start, end := 0, min(len(fragment), snippetBefore+snippetAfter)
+	if i := strings.Index(fragment, markStart); i >= 0 {
+		start = max(0, i-snippetBefore)
+		end = min(len(fragment), i+snippetAfter)
+	}
+	if start > 0 {
+		if i := strings.LastIndexFunc(fragment[max(0, start-20):start], unicode.IsSpace); i >= 0 {
+			start = max(0, start-20) + i + 1
+		}
+	}
+	for start > 0 && !utf8.RuneStart(fragment[start]) {
+		start--
+	}
+	for end < len(fragment) && !utf8.RuneStart(fragment[end]) {
+		end++
+	}
+	var b strings.Builder
+	if start > 0 {
+		b.WriteString("… ")
+	}
+	b.WriteString(cleanText(fragment[start:end]))
+	if end < len(fragment) {
+		b.WriteString(" …")
+	}
+	return b.String()
+}
+
+// cleanText removes terminal escape sequences, control characters and
+// invisible formatting characters (bidirectional overrides among them), and
+// collapses whitespace runs to one space.
+func cleanText(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	space := false
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == 0x1b {
+			i += escapeLen(s[i:])
+			continue
+		}
+		i += n
+		switch {
+		case unicode.IsSpace(r):
+			space = b.Len() > 0
+			continue
+		case r == utf8.RuneError, unicode.IsControl(r), unicode.Is(unicode.Cf, r):
+			continue
+		}
+		if space {
+			b.WriteByte(' ')
+			space = false
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// escapeLen returns the length of the escape sequence at the start of s,
+// which begins with ESC: a CSI sequence (ESC [ … final byte), an OSC
+// sequence (ESC ] … BEL or ESC \), or ESC and one more character.
+func escapeLen(s string) int {
+	if len(s) < 2 {
+		return len(s)
+	}
+	switch s[1] {
+	case '[':
+		for i := 2; i < len(s); i++ {
+			if s[i] >= 0x40 && s[i] <= 0x7e {
+				return i + 1
+			}
+		}
+		return len(s)
+	case ']':
+		for i := 2; i < len(s); i++ {
+			if s[i] == 0x07 {
+				return i + 1
+			}
+			if s[i] == 0x1b && i+1 < len(s) && s[i+1] == '\\' {
+				return i + 2
+			}
+		}
+		return len(s)
+	}
+	_, n := utf8.DecodeRuneInString(s[1:])
+	return 1 + n
+}
