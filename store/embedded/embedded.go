@@ -12,7 +12,8 @@
 //	captures/ab/abc… raw captured bodies, one file per document ID
 //
 // The bleve indexes store no field values: hits are IDs, and the records are
-// read from bbolt. Images are matched in memory (loaded at Open) by exact
+// read from bbolt. The indexes are derived data: Open rebuilds them from the
+// records when they are missing or were built by an older version. Images are matched in memory (loaded at Open) by exact
 // Hamming search.
 //
 // The "kind" facet and the Query.Kind filter rely on a "kinds" keyword field of
@@ -25,9 +26,12 @@
 package embedded
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"sync"
@@ -95,7 +99,8 @@ var (
 )
 
 const (
-	layoutVersion = "1"
+	layoutVersion = "1" // of the database records
+	indexVersion  = "2" // of the bleve mappings; a change rebuilds the indexes
 	analyzerName  = "vigil_text"
 )
 
@@ -142,10 +147,7 @@ func (s *Store) open() error {
 	}); err != nil {
 		return fmt.Errorf("embedded store: init database: %w", err)
 	}
-	if s.docs, err = openIndex(filepath.Join(s.dir, "docs.bleve"), documentMapping()); err != nil {
-		return err
-	}
-	if s.findings, err = openIndex(filepath.Join(s.dir, "findings.bleve"), findingMapping()); err != nil {
+	if err := s.openIndexes(); err != nil {
 		return err
 	}
 	if s.analyzer, err = newTextAnalyzer(s.docs); err != nil {
@@ -161,6 +163,49 @@ func (s *Store) open() error {
 	return nil
 }
 
+// openIndexes opens the bleve indexes. They are derived data: when either is
+// missing or was built with an older mapping (indexVersion), both are
+// deleted and rebuilt from the database's records.
+func (s *Store) openIndexes() error {
+	docsPath, findingsPath := filepath.Join(s.dir, "docs.bleve"), filepath.Join(s.dir, "findings.bleve")
+	var version []byte
+	if err := s.db.View(func(tx *bolt.Tx) error {
+		version = bytes.Clone(tx.Bucket(bucketMeta).Get([]byte("index_version")))
+		return nil
+	}); err != nil {
+		return fmt.Errorf("embedded store: %w", err)
+	}
+	rebuild := string(version) != indexVersion
+	for _, p := range []string{docsPath, findingsPath} {
+		if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
+			rebuild = true
+		}
+	}
+	if rebuild {
+		for _, p := range []string{docsPath, findingsPath} {
+			if err := os.RemoveAll(p); err != nil {
+				return fmt.Errorf("embedded store: remove stale index: %w", err)
+			}
+		}
+	}
+	var err error
+	if s.docs, err = openIndex(docsPath, documentMapping()); err != nil {
+		return err
+	}
+	if s.findings, err = openIndex(findingsPath, findingMapping()); err != nil {
+		return err
+	}
+	if !rebuild {
+		return nil
+	}
+	if err := s.reindexAll(); err != nil {
+		return fmt.Errorf("embedded store: rebuild indexes: %w", err)
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketMeta).Put([]byte("index_version"), []byte(indexVersion))
+	})
+}
+
 func openIndex(path string, m mapping.IndexMapping) (bleve.Index, error) {
 	idx, err := bleve.Open(path)
 	if errors.Is(err, bleve.ErrorIndexPathDoesNotExist) {
@@ -170,6 +215,55 @@ func openIndex(path string, m mapping.IndexMapping) (bleve.Index, error) {
 		return nil, fmt.Errorf("embedded store: open index %s: %w", filepath.Base(path), err)
 	}
 	return idx, nil
+}
+
+// reindexAll indexes every document and finding record into the (empty)
+// indexes.
+func (s *Store) reindexAll() error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		bk := tx.Bucket(bucketKinds)
+		err := reindexBucket(s.docs, tx.Bucket(bucketDocs), func(v []byte) (string, any, error) {
+			var d vigil.Document
+			if err := json.Unmarshal(v, &d); err != nil {
+				return "", nil, err
+			}
+			return d.ID, docFields(&d, splitKinds(bk.Get([]byte(d.ID)))), nil
+		})
+		if err != nil {
+			return err
+		}
+		return reindexBucket(s.findings, tx.Bucket(bucketFindings), func(v []byte) (string, any, error) {
+			var f vigil.Finding
+			if err := json.Unmarshal(v, &f); err != nil {
+				return "", nil, err
+			}
+			return f.ID, findingFields(&f), nil
+		})
+	})
+}
+
+func reindexBucket(idx bleve.Index, b *bolt.Bucket, fields func(v []byte) (string, any, error)) error {
+	batch := idx.NewBatch()
+	err := b.ForEach(func(k, v []byte) error {
+		id, f, err := fields(v)
+		if err != nil {
+			return fmt.Errorf("record %s: %w", k, err)
+		}
+		if err := batch.Index(id, f); err != nil {
+			return err
+		}
+		if batch.Size() >= batchSize {
+			if err := idx.Batch(batch); err != nil {
+				return err
+			}
+			batch.Reset()
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return idx.Batch(batch)
 }
 
 // newIndexMapping returns a mapping that indexes only the fields named by

@@ -102,6 +102,43 @@ func TestReopenSeesAllData(t *testing.T) {
 	}
 }
 
+func TestLostIndexIsRebuiltFromRecords(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir)
+	var docs []vigil.Document
+	var fs []vigil.Finding
+	for i := range 2500 { // more than one rebuild batch
+		url := "http://a.onion/" + strings.Repeat("x", i%7) + string(rune('a'+i%26)) + hex.EncodeToString([]byte{byte(i >> 8), byte(i)})
+		d := vigil.Document{ID: vigil.DocumentID("c", url), CrawlID: "c", Site: "a.onion", URL: url, Text: "rebuilt words", CapturedAt: time.Unix(int64(i), 0)}
+		docs = append(docs, d)
+		if i%5 == 0 {
+			p := vigil.Page{DocumentID: d.ID, CrawlID: "c", Site: d.Site, URL: d.URL, CapturedAt: d.CapturedAt}
+			f := []vigil.Finding{{Kind: vigil.KindEmail, Value: "x@y.z", Offset: i}}
+			p.Stamp(f)
+			fs = append(fs, f[0])
+		}
+	}
+	must(t, s.PutDocuments(t.Context(), docs))
+	must(t, s.PutFindings(t.Context(), fs))
+	must(t, s.Close())
+	must(t, os.RemoveAll(filepath.Join(dir, "docs.bleve")))
+
+	s = open(t, dir)
+	st, err := s.Stats(t.Context())
+	must(t, err)
+	if st != (vigil.Stats{Documents: 2500, Findings: 500}) {
+		t.Fatalf("stats after rebuild %+v", st)
+	}
+	res, err := s.Search(t.Context(), vigil.Query{Text: "rebuilt", Kind: vigil.KindEmail})
+	must(t, err)
+	if res.Total != 500 {
+		t.Fatalf("kind-filtered search after rebuild: total %d, want 500", res.Total)
+	}
+	if first := res.Hits[0].Document; first.ID != fs[len(fs)-1].DocumentID {
+		t.Fatalf("newest hit after rebuild %s, want %s", first.URL, fs[len(fs)-1].URL)
+	}
+}
+
 func TestCaptures(t *testing.T) {
 	t.Run("a half-written temporary file is removed at open and never read", func(t *testing.T) {
 		dir := t.TempDir()
