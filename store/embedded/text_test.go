@@ -89,3 +89,30 @@ func TestSnippet(t *testing.T) {
 		})
 	}
 }
+
+// FuzzParseText checks that no query text makes the parser panic or fail
+// with anything but an EINVALID error, and that every clause has terms.
+func FuzzParseText(f *testing.F) {
+	for _, seed := range []string{"", "a b", `"a b" -c`, `"`, `-`, `title:(x`, "\xff", `a "b`, `--"x"`} {
+		f.Add(seed)
+	}
+	s, err := Open(Config{Dir: f.TempDir()})
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer s.Close()
+	f.Fuzz(func(t *testing.T, text string) {
+		tq, err := parseText(text, s.analyzer)
+		if err != nil {
+			if code := vigil.ErrorCode(err); code != vigil.EINVALID {
+				t.Fatalf("parse %q: %v has code %q", text, err, code)
+			}
+			return
+		}
+		for _, c := range append(tq.must, tq.mustNot...) {
+			if len(c) == 0 {
+				t.Fatalf("parse %q: empty clause", text)
+			}
+		}
+	})
+}
