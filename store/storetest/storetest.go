@@ -10,9 +10,13 @@
 //   - Query.Text is words that must all appear (case-insensitive, in title or
 //     text), "quoted phrases", and -exclusions; no other syntax is exposed,
 //     and malformed text yields an EINVALID error, never another error.
+//   - Empty query text lists every document, newest capture first.
 //   - Search hits carry no document text, and a plain-text snippet with no
 //     markup and no control characters.
+//   - Facets "site" and "kind" count documents among all hits, most first;
+//     a document's kinds are those of its findings, whichever was put first.
 //   - Query.From is inclusive, Query.To exclusive.
+//   - Limits above the maximum are cut to it, not refused.
 //   - A negative offset or limit is an EINVALID error.
 //   - Findings are ordered by capture time, then URL.
 //   - Image hits are ordered by distance; re-putting an image ID replaces its
