@@ -88,7 +88,25 @@ type ImageHit struct {
 	Algorithm string `json:"algorithm"`
 	Distance  int    `json:"distance"`
 	Variant   string `json:"variant,omitempty"`
+	// Band is BandMatch or BandReview as DESIGN.md §3 defines them, set by
+	// the matcher (package match); "" when the hit is outside both (a
+	// widened radius) or when no matcher judged it.
+	Band string `json:"band,omitempty"`
+	// FirstSeen and LastSeen are the earliest and latest capture times of
+	// the same image URL on the same page among the matched images, and
+	// Seen how many captures that is; set by the matcher.
+	FirstSeen time.Time `json:"first_seen,omitzero"`
+	LastSeen  time.Time `json:"last_seen,omitzero"`
+	Seen      int       `json:"seen,omitempty"`
 }
+
+// Match bands of an ImageHit (DESIGN.md §3): a match is PDQ ≤ 31 with
+// quality ≥ 50 on both sides, pHash64 ≤ 10, or an exact SHA-256 or MD5; the
+// review band is PDQ 32–63 and pHash64 11–12.
+const (
+	BandMatch  = "match"
+	BandReview = "review"
+)
 
 // Stats counts what an index holds.
 type Stats struct {
