@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
 	"time"
 )
@@ -34,6 +35,7 @@ type Entry struct {
 // Log appends entries to a file. It is safe for concurrent use.
 type Log struct {
 	mu   sync.Mutex
+	path string
 	f    *os.File
 	seq  int64
 	prev string
@@ -52,7 +54,7 @@ func Open(path string) (*Log, error) {
 		f.Close()
 		return nil, fmt.Errorf("audit log %s: %w", path, err)
 	}
-	return &Log{f: f, seq: n, prev: last, now: time.Now}, nil
+	return &Log{path: path, f: f, seq: n, prev: last, now: time.Now}, nil
 }
 
 // Record appends e, filling Seq, Time, Prev and Hash. The entry is on disk
@@ -123,4 +125,76 @@ func hashOf(e Entry) string {
 	raw, _ := json.Marshal(e) // struct of strings, maps and times: cannot fail
 	sum := sha256.Sum256(raw)
 	return hex.EncodeToString(sum[:])
+}
+
+// Filter selects entries for Search. Empty fields match every entry.
+type Filter struct {
+	User   string // exact user name
+	Action string // exact action, or a prefix ending in "." ("crawl.")
+	Text   string // case-insensitive substring of the case ID, a query value or the result
+	Offset int    // entries to skip, newest first
+	Limit  int    // 0 means 100
+}
+
+func (f Filter) match(e Entry) bool {
+	if f.User != "" && e.User != f.User {
+		return false
+	}
+	if f.Action != "" && e.Action != f.Action && !(strings.HasSuffix(f.Action, ".") && strings.HasPrefix(e.Action, f.Action)) {
+		return false
+	}
+	if f.Text == "" {
+		return true
+	}
+	t := strings.ToLower(f.Text)
+	if strings.Contains(strings.ToLower(e.CaseID), t) || strings.Contains(strings.ToLower(e.Result), t) {
+		return true
+	}
+	for _, v := range e.Query {
+		if strings.Contains(strings.ToLower(v), t) {
+			return true
+		}
+	}
+	return false
+}
+
+// Search returns the entries matching f, newest first, from f.Offset on and
+// at most f.Limit of them, with the number of matching entries in all. It
+// reads the whole file: the log is append-only and small next to the index.
+func (l *Log) Search(f Filter) ([]Entry, int, error) {
+	if f.Limit <= 0 {
+		f.Limit = 100
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	r, err := os.Open(l.path)
+	if err != nil {
+		return nil, 0, fmt.Errorf("audit log: %w", err)
+	}
+	defer r.Close()
+	var all []Entry
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	for sc.Scan() {
+		raw := bytes.TrimSpace(sc.Bytes())
+		if len(raw) == 0 {
+			continue
+		}
+		var e Entry
+		if err := json.Unmarshal(raw, &e); err != nil {
+			return nil, 0, fmt.Errorf("audit log: %w", ErrTampered)
+		}
+		if f.match(e) {
+			all = append(all, e)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, 0, fmt.Errorf("audit log: %w", err)
+	}
+	total := len(all)
+	var out []Entry
+	for i := total - 1 - f.Offset; i >= 0 && len(out) < f.Limit; i-- {
+		out = append(out, all[i])
+	}
+	return out, total, nil
 }
