@@ -12,7 +12,7 @@ import (
 // empty values are left out.
 type Record struct {
 	ID              string            `json:"id,omitempty"`
-	Type            string            `json:"type"` // board, thread, post, profile, category, listing, vendor, feedback, …
+	Type            string            `json:"type"`  // board, thread, post, profile, category, listing, vendor, feedback, …
 	Index           int               `json:"index"` // position among the page's records; 0 is the page's own record when it has one
 	Fields          map[string]string `json:"fields"`
 	Template        string            `json:"template"`
