@@ -1,0 +1,234 @@
+// Package match answers "where does this photo appear?": it hashes a query
+// image in memory exactly as crawled images are hashed (imagehash's
+// QueryVariants: dihedral PDQ variants, pHash of crops, SHA-256 and MD5),
+// searches an image index, and tags each hit with the band DESIGN.md §3
+// gives it (vigil.BandMatch or vigil.BandReview).
+//
+// The query photo is never written anywhere: Match reads it from memory and
+// keeps nothing but the hits.
+package match
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"vigil"
+	"vigil/extractors/imagehash"
+)
+
+// Thresholds of the bands (DESIGN.md §3).
+const (
+	PDQMatch    = 31 // PDQ distance ≤ 31 (quality ≥ 50 both sides) is a match
+	PDQReview   = 63 // PDQ 32–63 is for review
+	PHashMatch  = 10 // pHash64 ≤ 10 is a match
+	PHashReview = 12 // pHash64 11–12 is for review
+	// MinQuality is the PDQ quality below which a hash is not matched on.
+	MinQuality = imagehash.MinQuality
+)
+
+// Limits of Options.Limit.
+const (
+	DefaultLimit = 100
+	MaxLimit     = 10000
+)
+
+// Options tune a match. The zero value searches the review band (PDQ ≤ 63,
+// pHash ≤ 12) and returns at most 100 hits.
+type Options struct {
+	// PDQRadius is the largest PDQ distance returned; 0 means PDQReview
+	// and a negative value leaves PDQ out. Values above 256 are cut to 256.
+	PDQRadius int
+	// PHashRadius is the largest pHash64 distance returned; 0 means
+	// PHashReview and a negative value leaves pHash out. Values above 64
+	// are cut to 64.
+	PHashRadius int
+	// Limit caps the hits returned; 0 means 100, values above 10,000 are
+	// cut to 10,000.
+	Limit int
+}
+
+// Matcher matches photos against an image index. Both fields are required.
+// It is safe for concurrent use when Index is.
+type Matcher struct {
+	Hasher *imagehash.Hasher
+	Index  vigil.ImageIndex
+}
+
+// Variants returns the query hashes of the image data (see
+// imagehash.Hasher.QueryVariants). An image that cannot be decoded or is
+// too small yields an EINVALID error; one over the size or pixel limits an
+// ETOOLARGE error.
+func (m *Matcher) Variants(data []byte) ([]vigil.QueryHash, error) {
+	qs, err := m.Hasher.QueryVariants(data)
+	switch {
+	case err == nil:
+		return qs, nil
+	case errors.Is(err, imagehash.ErrTooLarge):
+		return nil, fmt.Errorf("%w: %w", vigil.Errorf(vigil.ETOOLARGE, "image too large: %v", err), err)
+	case errors.Is(err, imagehash.ErrNotImage), errors.Is(err, imagehash.ErrTooSmall):
+		return nil, fmt.Errorf("%w: %w", vigil.Errorf(vigil.EINVALID, "cannot hash the image: %v", err), err)
+	}
+	return nil, fmt.Errorf("hash query image: %w", err)
+}
+
+// Match hashes data in memory and returns the stored images near it, as
+// MatchHashes does. Errors are those of Variants and MatchHashes.
+func (m *Matcher) Match(ctx context.Context, data []byte, opt Options) ([]vigil.ImageHit, error) {
+	qs, err := m.Variants(data)
+	if err != nil {
+		return nil, err
+	}
+	return m.MatchHashes(ctx, qs, opt)
+}
+
+// MatchHashes searches the index for qs (PDQ, pHash, SHA-256 and MD5 query
+// hashes, as Variants returns) and returns one hit per image URL and page
+// URL, with FirstSeen, LastSeen and Seen over that image's captures. Each
+// hit carries its best evidence: the best band first (match, then review),
+// then the exact hashes, then the smallest distance relative to the hash
+// width. PDQ hits on a stored hash of quality below MinQuality are dropped.
+// Hits are ordered by band, then relative distance, then image ID. Index
+// errors are returned wrapped.
+func (m *Matcher) MatchHashes(ctx context.Context, qs []vigil.QueryHash, opt Options) ([]vigil.ImageHit, error) {
+	pdqR, phR := cmp.Or(opt.PDQRadius, PDQReview), cmp.Or(opt.PHashRadius, PHashReview)
+	pdqR, phR = min(pdqR, 256), min(phR, 64)
+	limit := min(max(cmp.Or(opt.Limit, DefaultLimit), 1), MaxLimit)
+	byAlgo := map[string][]vigil.QueryHash{}
+	for _, q := range qs {
+		byAlgo[q.Algorithm] = append(byAlgo[q.Algorithm], q)
+	}
+	// One index query per family: the index keeps only the smallest
+	// distance per image, and a pHash distance is not comparable with a
+	// PDQ one.
+	var hits []vigil.ImageHit
+	for _, fam := range []struct {
+		algos  []string
+		radius map[string]int
+	}{
+		{[]string{vigil.AlgoSHA256, vigil.AlgoMD5}, nil},
+		{[]string{vigil.AlgoPDQ}, map[string]int{vigil.AlgoPDQ: pdqR}},
+		{[]string{vigil.AlgoPHash}, map[string]int{vigil.AlgoPHash: phR}},
+	} {
+		var q vigil.ImageQuery
+		for _, a := range fam.algos {
+			q.Hashes = append(q.Hashes, byAlgo[a]...)
+		}
+		if len(q.Hashes) == 0 || fam.radius != nil && fam.radius[fam.algos[0]] < 0 {
+			continue
+		}
+		q.MaxDistance, q.Limit = fam.radius, MaxLimit
+		hs, err := m.Index.MatchImages(ctx, q)
+		if err != nil {
+			return nil, fmt.Errorf("match %s hashes: %w", fam.algos[0], err)
+		}
+		for _, h := range hs {
+			if h.Algorithm == vigil.AlgoPDQ && h.Image.PDQQuality < MinQuality {
+				continue
+			}
+			h.Band = Band(h.Algorithm, h.Distance)
+			hits = append(hits, h)
+		}
+	}
+	return collapse(hits, limit), nil
+}
+
+// Band returns the band of a hit of algorithm at distance: vigil.BandMatch,
+// vigil.BandReview, or "" outside both. aHash, dHash and unknown algorithms
+// are never a match. The PDQ quality rule is the caller's.
+func Band(algorithm string, distance int) string {
+	switch algorithm {
+	case vigil.AlgoSHA256, vigil.AlgoMD5:
+		if distance == 0 {
+			return vigil.BandMatch
+		}
+	case vigil.AlgoPDQ:
+		if distance <= PDQMatch {
+			return vigil.BandMatch
+		} else if distance <= PDQReview {
+			return vigil.BandReview
+		}
+	case vigil.AlgoPHash:
+		if distance <= PHashMatch {
+			return vigil.BandMatch
+		} else if distance <= PHashReview {
+			return vigil.BandReview
+		}
+	}
+	return ""
+}
+
+func bandRank(b string) int {
+	switch b {
+	case vigil.BandMatch:
+		return 0
+	case vigil.BandReview:
+		return 1
+	}
+	return 2
+}
+
+// relDistance is the distance as a fraction of the hash width; exact hashes
+// rank first.
+func relDistance(h *vigil.ImageHit) float64 {
+	switch h.Algorithm {
+	case vigil.AlgoPDQ:
+		return float64(h.Distance) / 256
+	case vigil.AlgoPHash:
+		return float64(h.Distance) / 64
+	}
+	return -1
+}
+
+func better(a, b *vigil.ImageHit) int {
+	return cmp.Or(
+		cmp.Compare(bandRank(a.Band), bandRank(b.Band)),
+		cmp.Compare(relDistance(a), relDistance(b)),
+		cmp.Compare(a.Image.ID, b.Image.ID),
+	)
+}
+
+// collapse keeps the best hit per image URL and page URL, with the seen
+// times of all of them, sorted best first and cut to limit.
+func collapse(hits []vigil.ImageHit, limit int) []vigil.ImageHit {
+	type key struct{ url, page string }
+	type group struct {
+		best        vigil.ImageHit
+		ids         map[string]bool
+		first, last time.Time
+	}
+	groups := map[key]*group{}
+	var order []key
+	for i := range hits {
+		h := &hits[i]
+		k := key{h.Image.URL, h.Image.PageURL}
+		t := h.Image.CapturedAt
+		g := groups[k]
+		if g == nil {
+			g = &group{best: *h, ids: map[string]bool{}, first: t, last: t}
+			groups[k] = g
+			order = append(order, k)
+		} else if better(h, &g.best) < 0 {
+			g.best = *h
+		}
+		g.ids[h.Image.ID] = true
+		if t.Before(g.first) {
+			g.first = t
+		}
+		if t.After(g.last) {
+			g.last = t
+		}
+	}
+	out := make([]vigil.ImageHit, 0, len(order))
+	for _, k := range order {
+		g := groups[k]
+		h := g.best
+		h.FirstSeen, h.LastSeen, h.Seen = g.first, g.last, len(g.ids)
+		out = append(out, h)
+	}
+	slices.SortFunc(out, func(a, b vigil.ImageHit) int { return better(&a, &b) })
+	return out[:min(len(out), limit)]
+}
