@@ -368,6 +368,11 @@ func postStop(t *testing.T, base, id string) int {
 func TestTorLeakNoDirectConnectionOrDNS(t *testing.T) {
 	tn := privateTor(t)
 	t.Setenv("GODEBUG", "netdns=go+2")
+	// The embedded Temporal server checks for new versions on the Internet
+	// (a lookup of version-info.temporal.io, found by this very test) unless
+	// this is set. It is not the crawler, but it is a lookup all the same:
+	// devserver should turn frontend.enableServerVersionCheck off itself.
+	t.Setenv("TEMPORAL_VERSION_CHECK_DISABLED", "1")
 	inst := startUp(t, "--tor-socks", tn.net.SOCKSAddr(), "--listen", "localhost:0")
 	out, errOut, code := runVigil(t, "crawl", "--server", inst.URL, "--depth", "-1",
 		"http://127.0.0.1:"+tn.canary.Port()+"/seed", "http://canary.invalid:"+tn.canary.Port()+"/seed")
@@ -615,4 +620,62 @@ func keys(m map[string]bool) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// TestTorManagedTor runs `vigil up` without --tor-socks, so it starts its own
+// tor. Pointed (through the hidden --tor-config flag) at a directory
+// authority on 127.0.0.1 where nothing listens, the managed tor never
+// bootstraps, as on a machine without Internet access: search answers at
+// once, and a crawl waits, saying "tor is still bootstrapping (NN%)",
+// without fetching or failing anything. Pointed at the private network, the
+// managed tor bootstraps and a crawl of an onion finishes.
+func TestTorManagedTor(t *testing.T) {
+	tn := privateTor(t)
+	dir := t.TempDir()
+	stuck := filepath.Join(dir, "stuck.torrc")
+	os.WriteFile(stuck, []byte("TestingTorNetwork 1\nDirAuthority nowhere orport=1 v3ident=0000000000000000000000000000000000000000 127.0.0.1:1 0000000000000000000000000000000000000000\n"), 0o600)
+	private := filepath.Join(dir, "private.torrc")
+	os.WriteFile(private, []byte(strings.Join(tn.net.ClientTorrc(), "\n")+"\n"), 0o600)
+
+	t.Run("search works and crawls wait while tor bootstraps", func(t *testing.T) {
+		inst := startUp(t, "--tor-config", stuck)
+		var res vigil.SearchResult
+		if code := getJSON(t, inst.URL, "/api/search?q=anything", &res); code != 200 {
+			t.Fatalf("search answered %d while tor bootstraps", code)
+		}
+		out, errOut, code := runVigil(t, "crawl", "--server", inst.URL, "http://"+tn.net.Onion("leaky")+"/")
+		if code != 0 {
+			t.Fatalf("vigil crawl exited %d: %s %s", code, errOut, out)
+		}
+		id := strings.Fields(out)[1]
+		deadline := time.Now().Add(2 * time.Minute)
+		for !strings.Contains(inst.logs.String(), "tor is still bootstrapping (") {
+			if time.Now().After(deadline) {
+				t.Fatalf("no 'still bootstrapping' message within 2 minutes:\n%s", tail(inst.logs.String(), 3000))
+			}
+			time.Sleep(250 * time.Millisecond)
+		}
+		var st vigil.CrawlStatus
+		getJSON(t, inst.URL, "/api/crawls/"+id, &st)
+		if st.Done() || st.Pages != 0 || st.Errors != 0 {
+			t.Fatalf("crawl status while tor bootstraps = %+v; want running, nothing fetched or failed", st)
+		}
+		if !strings.Contains(inst.logs.String(), "managed tor") {
+			t.Fatalf("no log line about the managed tor:\n%s", tail(inst.logs.String(), 3000))
+		}
+		postStop(t, inst.URL, id)
+	})
+
+	t.Run("a bootstrapped managed tor crawls an onion", func(t *testing.T) {
+		inst := startUp(t, "--tor-config", private)
+		id := crawlWait(t, inst, "http://"+tn.net.Onion("leaky")+"/")
+		var st vigil.CrawlStatus
+		getJSON(t, inst.URL, "/api/crawls/"+id, &st)
+		if st.State != "finished" || st.Indexed != 3 || st.Errors != 0 {
+			t.Fatalf("crawl status = %+v; want finished with the 3 leaky pages", st)
+		}
+		if _, err := os.Stat(filepath.Join(inst.Data, "tor", "torrc")); err != nil {
+			t.Fatalf("the managed tor has no data directory under vigil's: %v", err)
+		}
+	})
 }
