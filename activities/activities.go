@@ -31,7 +31,7 @@ import (
 )
 
 // Activities holds the dependencies of the crawl activities. All fields but
-// Logger are required; Crawler.Transport is ignored (Transport is used).
+// Logger and Watchlist are required; Crawler.Transport is ignored (Transport is used).
 type Activities struct {
 	Store      vigil.Store
 	Captures   vigil.CaptureStore
@@ -45,6 +45,10 @@ type Activities struct {
 	// Crawler is the template of each batch's crawler configuration.
 	Crawler crawler.Config
 	Logger  *slog.Logger
+	// Watchlist, when set, checks every image IndexBatch indexes; each alert
+	// it returns is logged (slog Warn). A failing check fails the batch,
+	// which is retried.
+	Watchlist WatchlistChecker
 }
 
 // Register registers the activities on w under their workflow names.

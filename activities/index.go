@@ -5,8 +5,16 @@ import (
 	"fmt"
 
 	"vigil"
+	"vigil/watchlist"
 	"vigil/workflows"
 )
+
+// WatchlistChecker checks crawled images against watchlists and returns the
+// alerts it newly raised (none for images it has already alerted on).
+// *watchlist.DB implements it.
+type WatchlistChecker interface {
+	Check(images []vigil.Image) ([]watchlist.Alert, error)
+}
 
 // IndexBatch runs the extractors over a batch's pending captures and writes
 // findings, image hashes and documents to the index, then releases the
@@ -38,6 +46,16 @@ func (a *Activities) IndexBatch(ctx context.Context, in workflows.IndexBatchInpu
 	}
 	if err := a.Store.PutImages(ctx, images); err != nil {
 		return res, fmt.Errorf("index images of batch %d: %w", in.Batch, err)
+	}
+	if a.Watchlist != nil && len(images) > 0 {
+		alerts, err := a.Watchlist.Check(images)
+		if err != nil {
+			return res, fmt.Errorf("check images of batch %d against watchlists: %w", in.Batch, err)
+		}
+		for _, al := range alerts {
+			a.logger().Warn("watchlist alert", "crawl", in.CrawlID, "list", al.List, "label", al.Label,
+				"page_url", al.Image.PageURL, "image_url", al.Image.URL, "algorithm", al.Algorithm, "distance", al.Distance)
+		}
 	}
 	if err := a.Store.PutDocuments(ctx, docs); err != nil {
 		return res, fmt.Errorf("index documents of batch %d: %w", in.Batch, err)
