@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"vigil"
 )
@@ -37,6 +38,9 @@ func parseQuery(v url.Values) (vigil.Query, error) {
 	if q.To, err = parseTime(v.Get("to")); err != nil {
 		return q, vigil.Errorf(vigil.EINVALID, "to: %v", err)
 	}
+	if len(v.Get("to")) == len("2006-01-02") {
+		q.To = q.To.AddDate(0, 0, 1) // a date includes its whole day
+	}
 	if q.Offset, err = parseInt(v.Get("offset"), 0, 100000); err != nil {
 		return q, vigil.Errorf(vigil.EINVALID, "offset: %v", err)
 	}
@@ -45,6 +49,12 @@ func parseQuery(v url.Values) (vigil.Query, error) {
 	}
 	if len(q.Text) > 1000 {
 		return q, vigil.Errorf(vigil.EINVALID, "query longer than 1000 characters")
+	}
+	if q.Kind != "" && !validKind(q.Kind) {
+		return q, vigil.Errorf(vigil.EINVALID, "unknown contact kind %q", q.Kind)
+	}
+	if !utf8.ValidString(q.Text) || !utf8.ValidString(q.Site) {
+		return q, vigil.Errorf(vigil.EINVALID, "query is not valid UTF-8")
 	}
 	return q, nil
 }
@@ -108,6 +118,10 @@ func (s *Server) findings(w http.ResponseWriter, r *http.Request) {
 	q := vigil.FindingQuery{
 		Kind: vigil.Kind(strings.ToLower(v.Get("kind"))), Value: strings.TrimSpace(v.Get("value")),
 		Site: v.Get("site"), CrawlID: v.Get("crawl"), CaseID: v.Get("case"),
+	}
+	if q.Kind != "" && !validKind(q.Kind) {
+		writeError(w, vigil.Errorf(vigil.EINVALID, "unknown contact kind %q", q.Kind))
+		return
 	}
 	var err error
 	if q.Offset, err = parseInt(v.Get("offset"), 0, 1000000); err != nil {
@@ -280,3 +294,5 @@ func queryMap(m map[string]string) map[string]string {
 	}
 	return m
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }

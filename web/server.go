@@ -22,9 +22,11 @@ import (
 	"vigil/audit"
 )
 
-// Auditor records audited actions. *audit.Log implements it.
+// Auditor records audited actions and lets an admin search them. *audit.Log
+// implements it.
 type Auditor interface {
 	Record(e audit.Entry) error
+	Search(f audit.Filter) ([]audit.Entry, int, error)
 }
 
 // Config wires the server. Store, Crawls and Audit are required.
@@ -33,16 +35,25 @@ type Config struct {
 	Captures vigil.CaptureStore // optional: raw capture downloads
 	Crawls   vigil.CrawlService
 	Audit    Auditor
-	// Token, when set, is required as "Authorization: Bearer TOKEN" on every
-	// API request. Serve refuses a non-loopback address without one.
-	Token  string
-	Logger *slog.Logger
+	// Token, when set, is an admin token (user "token") accepted as
+	// "Authorization: Bearer TOKEN", and makes a token required on every
+	// request, as RequireToken does.
+	Token string
+	// Tokens is the token store of `vigil token create`; optional. Its tokens
+	// are accepted as bearer tokens or as the session cookie of the page.
+	Tokens *Tokens
+	// RequireToken refuses requests without a token (401). Without it, a
+	// request that sends no token is the user "local" with the admin role:
+	// the default for a server bound to loopback.
+	RequireToken bool
+	Logger       *slog.Logger
 }
 
 // Server is the HTTP handler of the API and page.
 type Server struct {
 	cfg Config
 	mux *http.ServeMux
+	cop *http.CrossOriginProtection
 }
 
 // New returns the handler.
@@ -50,34 +61,53 @@ func New(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux()}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), cop: http.NewCrossOriginProtection()}
 	s.routes()
 	return s
 }
 
-// CheckListen refuses to expose the API beyond loopback without a token.
-func CheckListen(addr, token string) error {
-	host, _, err := net.SplitHostPort(addr)
+// CheckListen refuses to expose the API beyond loopback unless tokens are
+// configured (haveTokens: VIGIL_TOKEN is set or the token store holds one).
+func CheckListen(addr string, haveTokens bool) error {
+	loop, err := IsLoopback(addr)
 	if err != nil {
-		return fmt.Errorf("listen address %q: %w", addr, err)
+		return err
 	}
-	if host == "localhost" {
-		return nil
-	}
-	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
-		return nil
-	}
-	if token == "" {
-		return fmt.Errorf("refusing to listen on %s without an API token: set VIGIL_TOKEN or listen on 127.0.0.1", addr)
+	if !loop && !haveTokens {
+		return fmt.Errorf("refusing to listen on %s without API tokens: create one with `vigil token create --role admin`, set VIGIL_TOKEN, or listen on 127.0.0.1", addr)
 	}
 	return nil
+}
+
+// IsLoopback reports whether the host of the listen address addr is a
+// loopback address or "localhost".
+func IsLoopback(addr string) (bool, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false, fmt.Errorf("listen address %q: %w", addr, err)
+	}
+	if host == "localhost" {
+		return true, nil
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback(), nil
 }
 
 // maxBody bounds JSON request bodies.
 const maxBody = 1 << 20
 
+// MaxUpload bounds every request body (photo uploads are the largest). A
+// request that declares a longer body is answered 413 before any handler
+// runs; a longer body sent without a length fails its handler's read.
+const MaxUpload = 20 << 20
+
 func (s *Server) routes() {
 	s.mux.HandleFunc("GET /api/health", s.health)
+	s.mux.HandleFunc("GET /api/openapi.json", s.auth(s.openapi))
+	s.mux.HandleFunc("GET /api/audit", s.auth(s.auditSearch))
+	s.mux.HandleFunc("GET /api/tokens", s.auth(s.listTokens))
+	s.mux.HandleFunc("POST /api/tokens", s.auth(s.createToken))
+	s.mux.HandleFunc("DELETE /api/tokens/{name}", s.auth(s.revokeToken))
 	s.mux.HandleFunc("GET /api/stats", s.auth(s.stats))
 	s.mux.HandleFunc("GET /api/search", s.auth(s.search))
 	s.mux.HandleFunc("GET /api/findings", s.auth(s.findings))
@@ -90,41 +120,161 @@ func (s *Server) routes() {
 	s.pageRoutes()
 }
 
-// ServeHTTP sets the security headers every response carries and routes.
+// csp is the Content-Security-Policy of every response: only the page's own
+// scripts, styles and API; no frames, no plugins, no foreign images.
+const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; " +
+	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// ServeHTTP sets the security headers every response carries, refuses
+// cross-origin browser requests that change state and oversized bodies, and
+// routes.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("Content-Security-Policy", csp)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Frame-Options", "DENY")
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	h.Set("Cross-Origin-Resource-Policy", "same-origin")
 	h.Set("Cache-Control", "no-store")
+	if err := s.cop.Check(r); err != nil {
+		writeError(w, vigil.Errorf(vigil.EFORBIDDEN, "cross-origin request refused"))
+		return
+	}
+	if r.ContentLength > MaxUpload {
+		writeError(w, vigil.Errorf(vigil.ETOOLARGE, "request body of %d bytes is over the limit of %d bytes", r.ContentLength, MaxUpload))
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, MaxUpload)
 	s.mux.ServeHTTP(w, r)
+}
+
+// Principal is who made a request: a token's name and role, "local" (admin)
+// on an open loopback server, or "token" for VIGIL_TOKEN.
+type Principal struct {
+	Name string
+	Role Role
 }
 
 type userKey struct{}
 
-// auth checks the token (when configured) and puts the user in the context.
+// sessionCookie holds the token of a browser that signed in on /login.
+const sessionCookie = "vigil_token"
+
+// authenticate finds the principal of r: from a bearer token, else from the
+// session cookie, else "local" when no token is required.
+func (s *Server) authenticate(r *http.Request) (Principal, error) {
+	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok && r.Header.Get("Authorization") != "" {
+		return Principal{}, vigil.Errorf(vigil.EUNAUTHORIZED, "malformed Authorization header: send Authorization: Bearer TOKEN")
+	}
+	if !ok {
+		if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
+			token, ok = c.Value, true
+		}
+	}
+	if !ok {
+		if s.cfg.RequireToken || s.cfg.Token != "" {
+			return Principal{}, vigil.Errorf(vigil.EUNAUTHORIZED, "missing API token: send Authorization: Bearer TOKEN (create one with `vigil token create`)")
+		}
+		return Principal{Name: "local", Role: RoleAdmin}, nil
+	}
+	if s.cfg.Token != "" && subtle.ConstantTimeCompare([]byte(token), []byte(s.cfg.Token)) == 1 {
+		return Principal{Name: "token", Role: RoleAdmin}, nil
+	}
+	if s.cfg.Tokens == nil {
+		return Principal{}, vigil.Errorf(vigil.EUNAUTHORIZED, "unknown API token")
+	}
+	rec, err := s.cfg.Tokens.Authenticate(token)
+	if err != nil {
+		if vigil.ErrorCode(err) == vigil.EINTERNAL {
+			s.cfg.Logger.Error("token store", "error", err)
+			return Principal{}, vigil.Errorf(vigil.EUNAVAILABLE, "the token store cannot be read")
+		}
+		return Principal{}, err
+	}
+	role, err := ParseRole(rec.Role)
+	if err != nil {
+		return Principal{}, vigil.Errorf(vigil.EUNAUTHORIZED, "token %q has an unknown role", rec.Name)
+	}
+	return Principal{Name: rec.Name, Role: role}, nil
+}
+
+// routeRoles is the least role each route needs, by its mux pattern.
+var routeRoles = map[string]Role{
+	"GET /api/stats":                  RoleViewer,
+	"GET /api/search":                 RoleViewer,
+	"GET /api/findings":               RoleViewer,
+	"GET /api/documents/{id}":         RoleViewer,
+	"GET /api/documents/{id}/capture": RoleInvestigator,
+	"POST /api/crawls":                RoleInvestigator,
+	"GET /api/crawls":                 RoleViewer,
+	"GET /api/crawls/{id}":            RoleViewer,
+	"POST /api/crawls/{id}/{command}": RoleInvestigator,
+	"GET /api/openapi.json":           RoleViewer,
+	"GET /api/audit":                  RoleAdmin,
+	"GET /api/tokens":                 RoleAdmin,
+	"POST /api/tokens":                RoleAdmin,
+	"DELETE /api/tokens/{name}":       RoleAdmin,
+	"GET /{$}":                        RoleViewer,
+	"GET /contact":                    RoleViewer,
+	"GET /doc/{id}":                   RoleViewer,
+	"GET /go":                         RoleViewer,
+	"GET /crawls":                     RoleViewer,
+	"GET /api-docs":                   RoleViewer,
+	"GET /match":                      RoleAnalyst,
+	"GET /alerts":                     RoleAnalyst,
+	"GET /audit":                      RoleAdmin,
+}
+
+// RequiredRole is the least role the route with the given mux pattern needs.
+// Photo match, watchlist and alert routes need an analyst; any other route
+// not listed needs an admin, so a new route is closed until it is listed.
+func RequiredRole(pattern string) Role {
+	if r, ok := routeRoles[pattern]; ok {
+		return r
+	}
+	for _, p := range []string{"/api/match", "/api/watchlists", "/api/alerts"} {
+		if strings.Contains(pattern, p) {
+			return RoleAnalyst
+		}
+	}
+	return RoleAdmin
+}
+
+// auth authenticates the request (401 when the token is missing, unknown or
+// expired), checks the route's role (403) and puts the principal in the
+// context. Pages get an HTML answer, the API a JSON one.
 func (s *Server) auth(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		user := "local"
-		if s.cfg.Token != "" {
-			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-			if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(s.cfg.Token)) != 1 {
-				writeError(w, vigil.Errorf(vigil.EUNAUTHORIZED, "missing or wrong API token: send Authorization: Bearer $VIGIL_TOKEN"))
-				return
+		p, err := s.authenticate(r)
+		if err == nil {
+			if need := RequiredRole(r.Pattern); p.Role < need {
+				err = vigil.Errorf(vigil.EFORBIDDEN, "%s (role %s) may not do this: it needs the %s role", p.Name, p.Role, need)
 			}
-			user = "token"
 		}
-		next(w, r.WithContext(context.WithValue(r.Context(), userKey{}, user)))
+		if err != nil {
+			if strings.HasPrefix(r.URL.Path, "/api/") {
+				writeError(w, err)
+			} else {
+				s.renderDenied(w, r, err)
+			}
+			return
+		}
+		next(w, r.WithContext(context.WithValue(r.Context(), userKey{}, p)))
 	}
 }
 
+func principalOf(r *http.Request) Principal {
+	p, _ := r.Context().Value(userKey{}).(Principal)
+	return p
+}
+
 func userOf(r *http.Request) string {
-	u, _ := r.Context().Value(userKey{}).(string)
-	if u == "" {
-		return "anonymous"
+	if u := principalOf(r).Name; u != "" {
+		return u
 	}
-	return u
+	return "anonymous"
 }
 
 // record writes an audit entry. Failing to audit fails the request: an
