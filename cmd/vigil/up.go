@@ -98,9 +98,14 @@ func envOr(name, def string) string {
 
 func runUp(ctx context.Context, cfg upConfig, out io.Writer) error {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	if err := web.CheckListen(cfg.Listen, cfg.Token); err != nil {
+	tokens, err := web.OpenTokens(tokenPath(cfg.DataDir))
+	if err != nil {
+		return err
+	}
+	if err := web.CheckListen(cfg.Listen, cfg.Token != "" || tokens.Len() > 0); err != nil {
 		return usageError{err}
 	}
+	loopback, _ := web.IsLoopback(cfg.Listen)
 	if cfg.Direct && cfg.TorSOCKS != "" {
 		return usagef("--direct and --tor-socks exclude each other")
 	}
@@ -181,7 +186,7 @@ func runUp(ctx context.Context, cfg upConfig, out io.Writer) error {
 		return fmt.Errorf("listen on %s: %w (is another vigil running? use --listen)", cfg.Listen, err)
 	}
 	api := &http.Server{
-		Handler:           web.New(web.Config{Store: store, Captures: store, Crawls: crawls, Audit: auditLog, Token: cfg.Token, Logger: logger}),
+		Handler:           web.New(web.Config{Store: store, Captures: store, Crawls: crawls, Audit: auditLog, Token: cfg.Token, Tokens: tokens, RequireToken: !loopback, Logger: logger}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	serveErr := make(chan error, 1)
