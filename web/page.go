@@ -232,7 +232,9 @@ func (s *Server) pageContact(w http.ResponseWriter, r *http.Request) {
 			for _, cs := range sites {
 				d.Sites = append(d.Sites, *cs)
 			}
-			sort.Slice(d.Sites, func(i, j int) bool { return d.Sites[i].Pages > d.Sites[j].Pages || d.Sites[i].Pages == d.Sites[j].Pages && d.Sites[i].Site < d.Sites[j].Site })
+			sort.Slice(d.Sites, func(i, j int) bool {
+				return d.Sites[i].Pages > d.Sites[j].Pages || d.Sites[i].Pages == d.Sites[j].Pages && d.Sites[i].Site < d.Sites[j].Site
+			})
 		}
 	}
 	v.Data = d
@@ -362,7 +364,9 @@ var apiOps = func() []apiOp {
 			ops = append(ops, op)
 		}
 	}
-	sort.Slice(ops, func(i, j int) bool { return ops[i].Path < ops[j].Path || ops[i].Path == ops[j].Path && ops[i].Method < ops[j].Method })
+	sort.Slice(ops, func(i, j int) bool {
+		return ops[i].Path < ops[j].Path || ops[i].Path == ops[j].Path && ops[i].Method < ops[j].Method
+	})
 	return ops
 }()
 
