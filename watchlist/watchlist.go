@@ -62,15 +62,19 @@ type ImportResult struct {
 // Alert is a crawled image that matched a watchlist entry. It is stored once
 // per image ID and entry ID.
 type Alert struct {
-	ID        string      `json:"id"`
-	RaisedAt  time.Time   `json:"raised_at"`
-	List      string      `json:"list"`
-	EntryID   string      `json:"entry_id"`
-	Label     string      `json:"label"`
-	Algorithm string      `json:"algorithm"`
-	Hash      string      `json:"hash"` // the entry's hash
-	Distance  int         `json:"distance"`
-	Image     vigil.Image `json:"image"`
+	ID        string    `json:"id"`
+	RaisedAt  time.Time `json:"raised_at"`
+	List      string    `json:"list"`
+	EntryID   string    `json:"entry_id"`
+	Label     string    `json:"label"`
+	Algorithm string    `json:"algorithm"`
+	Hash      string    `json:"hash"` // the entry's hash
+	Distance  int       `json:"distance"`
+	// PageURL, ImageURL and Site repeat the image's, for flat listings.
+	PageURL  string      `json:"page_url"`
+	ImageURL string      `json:"image_url"`
+	Site     string      `json:"site,omitempty"`
+	Image    vigil.Image `json:"image"`
 }
 
 var (
@@ -311,7 +315,8 @@ func (d *DB) Check(images []vigil.Image) ([]Alert, error) {
 			e := d.entries[h.slot]
 			cand = append(cand, Alert{
 				ID: alertID(img.ID, e.ID), List: e.List, EntryID: e.ID, Label: e.Label,
-				Algorithm: e.Algorithm, Hash: e.Hash, Distance: h.dist, Image: *img,
+				Algorithm: e.Algorithm, Hash: e.Hash, Distance: h.dist,
+				PageURL: img.PageURL, ImageURL: img.URL, Site: img.Site, Image: *img,
 			})
 		}
 	}
