@@ -47,6 +47,10 @@ type Config struct {
 	// the default for a server bound to loopback.
 	RequireToken bool
 	Logger       *slog.Logger
+	// Matcher answers POST /api/match (web/match.go); optional: 503 without.
+	Matcher PhotoMatcher
+	// Watchlist serves /api/watchlists and /api/alerts; optional.
+	Watchlist Watchlists
 }
 
 // Server is the HTTP handler of the API and page.
@@ -117,6 +121,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /api/crawls", s.auth(s.listCrawls))
 	s.mux.HandleFunc("GET /api/crawls/{id}", s.auth(s.getCrawl))
 	s.mux.HandleFunc("POST /api/crawls/{id}/{command}", s.auth(s.controlCrawl))
+	s.matchRoutes()
 	s.pageRoutes()
 }
 
