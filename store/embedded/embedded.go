@@ -5,16 +5,18 @@
 //
 //	docs.bleve/      bleve (scorch) index of documents: Title and Text full text,
 //	                 site, crawl_id, case_id, kinds as keywords, captured_at
+//	                 as a datetime (ranges) and ts as a keyword (sorting)
 //	findings.bleve/  bleve (scorch) index of findings: kind, value, site,
-//	                 crawl_id, case_id, document_id, url keywords, captured_at
+//	                 crawl_id, case_id, document_id, url, ts keywords
 //	vigil.db         bbolt: the records themselves (documents, findings,
 //	                 images), the contact kinds of each document, image hashes
 //	captures/ab/abc… raw captured bodies, one file per document ID
 //
 // The bleve indexes store no field values: hits are IDs, and the records are
 // read from bbolt. The indexes are derived data: Open rebuilds them from the
-// records when they are missing or were built by an older version. Images are matched in memory (loaded at Open) by exact
-// Hamming search.
+// records when they are missing or were built by an older version. Images
+// are matched in memory (loaded at Open) by exact Hamming search
+// (store/hashindex).
 //
 // The "kind" facet and the Query.Kind filter rely on a "kinds" keyword field of
 // each indexed document: the set of contact kinds of its findings. PutFindings
@@ -100,7 +102,7 @@ var (
 
 const (
 	layoutVersion = "1" // of the database records
-	indexVersion  = "2" // of the bleve mappings; a change rebuilds the indexes
+	indexVersion  = "3" // of the bleve mappings; a change rebuilds the indexes
 	analyzerName  = "vigil_text"
 )
 
@@ -331,7 +333,6 @@ func findingMapping() mapping.IndexMapping {
 	for _, k := range []string{"kind", "value", "site", "crawl_id", "case_id", "document_id", "url", "ts"} {
 		dm.AddFieldMappingsAt(k, keywordField())
 	}
-	dm.AddFieldMappingsAt("captured_at", dateField())
 	return im
 }
 

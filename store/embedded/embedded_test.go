@@ -2,11 +2,14 @@ package embedded_test
 
 import (
 	"encoding/hex"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"vigil"
 	"vigil/store/embedded"
@@ -136,6 +139,36 @@ func TestLostIndexIsRebuiltFromRecords(t *testing.T) {
 	}
 	if first := res.Hits[0].Document; first.ID != fs[len(fs)-1].DocumentID {
 		t.Fatalf("newest hit after rebuild %s, want %s", first.URL, fs[len(fs)-1].URL)
+	}
+}
+
+func TestIndexOfAnOlderVersionIsRebuilt(t *testing.T) {
+	dir := t.TempDir()
+	s := open(t, dir)
+	d := vigil.Document{ID: vigil.DocumentID("c", "http://a.onion/"), CrawlID: "c", Site: "a.onion", URL: "http://a.onion/", Text: "before", CapturedAt: time.Unix(1, 0)}
+	must(t, s.PutDocuments(t.Context(), []vigil.Document{d}))
+	must(t, s.Close())
+	// Change the record behind the index's back and mark the index old.
+	db, err := bolt.Open(filepath.Join(dir, "vigil.db"), 0o600, nil)
+	must(t, err)
+	d.Text = "after"
+	v, err := json.Marshal(d)
+	must(t, err)
+	must(t, db.Update(func(tx *bolt.Tx) error {
+		if err := tx.Bucket([]byte("documents")).Put([]byte(d.ID), v); err != nil {
+			return err
+		}
+		return tx.Bucket([]byte("meta")).Put([]byte("index_version"), []byte("0"))
+	}))
+	must(t, db.Close())
+
+	s = open(t, dir)
+	for word, want := range map[string]int{"after": 1, "before": 0} {
+		res, err := s.Search(t.Context(), vigil.Query{Text: word})
+		must(t, err)
+		if res.Total != want {
+			t.Errorf("search %q after rebuild: %d hits, want %d", word, res.Total, want)
+		}
 	}
 }
 

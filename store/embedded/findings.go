@@ -138,7 +138,6 @@ func findingFields(f *vigil.Finding) map[string]any {
 		"url":         f.URL,
 	}
 	if !f.CapturedAt.IsZero() {
-		m["captured_at"] = f.CapturedAt.UTC()
 		m["ts"] = sortKey(f.CapturedAt)
 	}
 	return m
