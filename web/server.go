@@ -100,10 +100,11 @@ func IsLoopback(addr string) (bool, error) {
 // maxBody bounds JSON request bodies.
 const maxBody = 1 << 20
 
-// MaxUpload bounds every request body (photo uploads are the largest). A
-// request that declares a longer body is answered 413 before any handler
-// runs; a longer body sent without a length fails its handler's read.
-const MaxUpload = 20 << 20
+// MaxUpload bounds every request body, whatever the route: a request that
+// declares a longer body is answered 413 before any handler runs, and a longer
+// body sent without a length fails its handler's read. Handlers set tighter
+// limits of their own (1 MiB for JSON, 20 MiB for a photo).
+const MaxUpload = 64 << 20
 
 func (s *Server) routes() {
 	s.mux.HandleFunc("GET /api/health", s.health)

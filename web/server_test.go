@@ -1,0 +1,261 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"vigil"
+	"vigil/audit"
+)
+
+// hostile is crawled text full of markup that must reach the page as text.
+const hostile = `<script>window.pwned=1</script><img src=x onerror="window.pwned=2"> call +1 415 555 0123 </textarea>`
+
+type fakeStore struct{ vigil.Store }
+
+func (fakeStore) Search(_ context.Context, q vigil.Query) (vigil.SearchResult, error) {
+	doc := vigil.Document{ID: "d1", Site: "forum.example:80", URL: `http://forum.example/"><script>alert(1)</script>`, Title: hostile, CapturedAt: time.Unix(1.7e9, 0)}
+	return vigil.SearchResult{Total: 1, Hits: []vigil.SearchHit{{Document: doc, Snippet: hostile}},
+		Facets: map[string][]vigil.FacetTerm{"site": {{Term: "forum.example:80", Count: 1}}, "kind": {{Term: "phone", Count: 1}}}}, nil
+}
+
+func (fakeStore) Findings(_ context.Context, q vigil.FindingQuery) (vigil.FindingResult, error) {
+	f := vigil.Finding{Kind: vigil.KindPhone, Value: "+14155550123", DocumentID: "d1", Site: "forum.example:80", URL: "http://forum.example/t/1", Snippet: hostile, CapturedAt: time.Unix(1.7e9, 0)}
+	return vigil.FindingResult{Total: 1, Findings: []vigil.Finding{f}}, nil
+}
+
+func (fakeStore) Document(_ context.Context, id string) (vigil.Document, error) {
+	if id != "d1" {
+		return vigil.Document{}, vigil.Errorf(vigil.ENOTFOUND, "no document %s", id)
+	}
+	return vigil.Document{ID: "d1", URL: "http://forum.example/t/1", Title: hostile, Text: hostile}, nil
+}
+
+func (fakeStore) Stats(context.Context) (vigil.Stats, error) { return vigil.Stats{Documents: 1}, nil }
+
+type fakeCrawls struct{ vigil.CrawlService }
+
+func (fakeCrawls) Crawls(context.Context) ([]vigil.CrawlStatus, error) {
+	return []vigil.CrawlStatus{{ID: "crawl-1", State: "running"}}, nil
+}
+func (fakeCrawls) ControlCrawl(context.Context, string, string) error { return nil }
+func (fakeCrawls) StartCrawl(_ context.Context, r vigil.CrawlRequest) (vigil.CrawlStatus, error) {
+	return vigil.CrawlStatus{ID: "crawl-2", State: "running"}, nil
+}
+
+type fixture struct {
+	srv    *Server
+	log    *audit.Log
+	tokens map[string]string // role → token
+}
+
+func newFixture(t *testing.T, require bool) *fixture {
+	t.Helper()
+	dir := t.TempDir()
+	log, err := audit.Open(filepath.Join(dir, "audit.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { log.Close() })
+	ts, err := OpenTokens(filepath.Join(dir, "tokens.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{log: log, tokens: map[string]string{}}
+	for _, r := range []Role{RoleViewer, RoleInvestigator, RoleAnalyst, RoleAdmin} {
+		tok, _, err := ts.Create(r.String()+"-user", r, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.tokens[r.String()] = tok
+	}
+	ts.now = func() time.Time { return time.Now().Add(-2 * time.Hour) }
+	tok, _, err := ts.Create("old", RoleAdmin, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.now = time.Now
+	f.tokens["expired"] = tok
+	f.srv = New(Config{Store: fakeStore{}, Crawls: fakeCrawls{}, Audit: log, Tokens: ts, RequireToken: require})
+	return f
+}
+
+func (f *fixture) do(t *testing.T, method, path, token string, body io.Reader, hdr ...string) *httptest.ResponseRecorder {
+	t.Helper()
+	req := httptest.NewRequest(method, path, body)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	w := httptest.NewRecorder()
+	f.srv.ServeHTTP(w, req)
+	return w
+}
+
+func TestRolesAndTokens(t *testing.T) {
+	f := newFixture(t, true)
+	tests := []struct {
+		method, path, who string
+		want              int
+	}{
+		{"GET", "/api/search?q=x", "", 401},
+		{"GET", "/api/search?q=x", "expired", 401},
+		{"GET", "/api/search?q=x", "vigil_unknown", 401},
+		{"GET", "/api/search?q=x", "viewer", 200},
+		{"GET", "/api/documents/d1", "viewer", 200},
+		{"GET", "/api/crawls", "viewer", 200},
+		{"POST", "/api/crawls/crawl-1/pause", "viewer", 403},
+		{"POST", "/api/crawls/crawl-1/pause", "investigator", 200},
+		{"GET", "/api/audit", "analyst", 403},
+		{"GET", "/api/audit", "admin", 200},
+		{"GET", "/api/tokens", "investigator", 403},
+		{"GET", "/api/tokens", "admin", 200},
+		{"GET", "/match", "investigator", 403},
+		{"GET", "/match", "analyst", 200},
+		{"GET", "/audit", "admin", 200},
+		{"GET", "/", "", 401},
+	}
+	for _, tc := range tests {
+		t.Run(tc.method+" "+tc.path+" as "+tc.who+" answers "+http.StatusText(tc.want), func(t *testing.T) {
+			tok := f.tokens[tc.who]
+			if tok == "" {
+				tok = tc.who
+			}
+			w := f.do(t, tc.method, tc.path, tok, nil)
+			if w.Code != tc.want {
+				t.Fatalf("status %d, want %d: %s", w.Code, tc.want, w.Body)
+			}
+			if strings.HasPrefix(tc.path, "/api/") && tc.want >= 400 {
+				var e ErrorResponse
+				if err := json.Unmarshal(w.Body.Bytes(), &e); err != nil || e.Error == "" {
+					t.Fatalf("error body %q is not a JSON error", w.Body)
+				}
+				if tc.who == "expired" && !strings.Contains(e.Error, "expired") {
+					t.Fatalf("error %q does not say the token expired", e.Error)
+				}
+			}
+		})
+	}
+	t.Run("the audit log names the token's user", func(t *testing.T) {
+		es, _, err := f.log.Search(audit.Filter{Action: "search"})
+		if err != nil || len(es) == 0 || es[0].User != "viewer-user" {
+			t.Fatalf("audit search entries = %+v, %v", es, err)
+		}
+	})
+}
+
+func TestLoopbackWithoutTokenIsLocalAdmin(t *testing.T) {
+	f := newFixture(t, false)
+	if w := f.do(t, "GET", "/api/audit", "", nil); w.Code != 200 {
+		t.Fatalf("GET /api/audit without a token on an open server = %d", w.Code)
+	}
+	if w := f.do(t, "GET", "/api/audit", f.tokens["viewer"], nil); w.Code != 403 {
+		t.Fatalf("a viewer token on an open server is still a viewer: got %d", w.Code)
+	}
+}
+
+func TestRequiredRoleClosesUnlistedRoutes(t *testing.T) {
+	for pattern, want := range map[string]Role{
+		"POST /api/match":     RoleAnalyst,
+		"GET /api/watchlists": RoleAnalyst,
+		"GET /api/alerts":     RoleAnalyst,
+		"GET /api/export":     RoleAdmin,
+		"GET /api/search":     RoleViewer,
+	} {
+		if got := RequiredRole(pattern); got != want {
+			t.Errorf("RequiredRole(%q) = %s, want %s", pattern, got, want)
+		}
+	}
+}
+
+func TestMalformedAndOversizedRequests(t *testing.T) {
+	f := newFixture(t, false)
+	for _, path := range []string{"/api/search?kind=nope", "/api/search?from=yesterday", "/api/search?limit=-1",
+		"/api/search?offset=abc", "/api/search?q=" + strings.Repeat("a", 1001), "/api/search?q=%ff", "/api/findings?kind=nope",
+		"/api/findings?limit=x", "/api/audit?limit=x"} {
+		if w := f.do(t, "GET", path, "", nil); w.Code != 400 {
+			t.Errorf("GET %s = %d, want 400: %s", path, w.Code, w.Body)
+		}
+	}
+	if w := f.do(t, "POST", "/api/crawls", "", strings.NewReader(`{"seeds":`)); w.Code != 400 {
+		t.Errorf("truncated JSON = %d, want 400", w.Code)
+	}
+	big := `{"seeds":["` + strings.Repeat("a", maxBody) + `"]}`
+	if w := f.do(t, "POST", "/api/crawls", "", strings.NewReader(big)); w.Code != 413 {
+		t.Errorf("2 MiB JSON = %d, want 413", w.Code)
+	}
+	req := httptest.NewRequest("POST", "/api/crawls", strings.NewReader("{}"))
+	req.ContentLength = MaxUpload + 1
+	w := httptest.NewRecorder()
+	f.srv.ServeHTTP(w, req)
+	if w.Code != 413 {
+		t.Errorf("declared length over MaxUpload = %d, want 413", w.Code)
+	}
+	if w := f.do(t, "POST", "/api/crawls/crawl-1/pause", "", nil, "Sec-Fetch-Site", "cross-site"); w.Code != 403 {
+		t.Errorf("cross-site POST = %d, want 403", w.Code)
+	}
+}
+
+func TestPagesEscapeCrawledContent(t *testing.T) {
+	f := newFixture(t, false)
+	for _, path := range []string{"/?q=call", "/contact?kind=phone&value=%2B14155550123", "/doc/d1", "/go?url=" + `javascript:alert(1)//"><script>x</script>`} {
+		w := f.do(t, "GET", path, "", nil)
+		body := w.Body.String()
+		if w.Code != 200 {
+			t.Fatalf("GET %s = %d: %s", path, w.Code, body)
+		}
+		for _, bad := range []string{"<script>window", "<script>alert", "<img", `href="javascript:`, "<script>x"} {
+			if strings.Contains(body, bad) {
+				t.Errorf("GET %s: page contains %q unescaped", path, bad)
+			}
+		}
+		if !strings.Contains(w.Header().Get("Content-Security-Policy"), "script-src 'self'") {
+			t.Errorf("GET %s: CSP = %q", path, w.Header().Get("Content-Security-Policy"))
+		}
+		if path != "/go?url=" && strings.Contains(path, "q=call") && !strings.Contains(body, "<mark>+1 415 555 0123</mark>") {
+			t.Errorf("the search page does not highlight the phone number in the snippet")
+		}
+	}
+}
+
+func TestHighlightEscapesFirst(t *testing.T) {
+	got := string(highlight(`<b>mail a@b.c</b> & "+44 20 7946 0123"`, append(needlesFor(vigil.KindEmail, "a@b.c"), needlesFor(vigil.KindPhone, "+442079460123")...)...))
+	want := `&lt;b&gt;mail <mark>a@b.c</mark>&lt;/b&gt; &amp; &#34;<mark>+44 20 7946 0123</mark>&#34;`
+	if got != want {
+		t.Fatalf("highlight = %s\nwant        %s", got, want)
+	}
+	if got := string(highlight("<x>", "re:(")); got != "&lt;x&gt;" {
+		t.Fatalf("a bad needle must leave the text escaped, got %s", got)
+	}
+}
+
+func TestTokensSurviveReopenAndRevoke(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tokens.json")
+	a, _ := OpenTokens(path)
+	tok, rec, err := a.Create("alice", RoleAnalyst, 0)
+	if err != nil || rec.SHA256 != "" {
+		t.Fatalf("create = %+v, %v (the hash must not be returned)", rec, err)
+	}
+	if _, _, err := a.Create("alice", RoleViewer, 0); vigil.ErrorCode(err) != vigil.ECONFLICT {
+		t.Fatalf("a duplicate name = %v, want conflict", err)
+	}
+	b, _ := OpenTokens(path) // another process
+	if r, err := b.Authenticate(tok); err != nil || r.Name != "alice" || r.Role != "analyst" {
+		t.Fatalf("authenticate in a second store = %+v, %v", r, err)
+	}
+	if err := a.Revoke("alice"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Authenticate(tok); vigil.ErrorCode(err) != vigil.EUNAUTHORIZED {
+		t.Fatalf("a revoked token = %v, want unauthorized", err)
+	}
+}
