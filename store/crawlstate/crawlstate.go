@@ -42,11 +42,14 @@ type Meta struct {
 }
 
 // Pending is a capture waiting for the index: the document, the extractor's
-// view of it and the hashes of its images.
+// view of it, the hashes of its images and, when a site template matched the
+// page, its records and any template drift.
 type Pending struct {
-	Document vigil.Document `json:"document"`
-	Page     vigil.Page     `json:"page"`
-	Images   []vigil.Image  `json:"images,omitempty"`
+	Document vigil.Document       `json:"document"`
+	Page     vigil.Page           `json:"page"`
+	Images   []vigil.Image        `json:"images,omitempty"`
+	Records  []vigil.Record       `json:"records,omitempty"`
+	Drift    *vigil.TemplateDrift `json:"drift,omitempty"`
 }
 
 // DB is the crawl state database. Its methods are safe for concurrent use.
