@@ -96,6 +96,7 @@ func CrawlSite(ctx workflow.Context, p CrawlParams) (Progress, error) {
 		}
 		prog.Indexed += res.Documents
 		prog.Findings += res.Findings
+		prog.Drift += res.Drift
 		return nil
 	}
 	fail := func(err error) (Progress, error) {

@@ -91,7 +91,8 @@ type Progress struct {
 	Queued    int    `json:"queued"` // frontier size after the last batch
 	Indexed   int    `json:"indexed"`
 	Findings  int    `json:"findings"`
-	Runs      int    `json:"runs"` // continue-as-new generations so far
+	Drift     int    `json:"drift,omitempty"` // pages whose site template drifted (see IndexBatchResult.Drift)
+	Runs      int    `json:"runs"`            // continue-as-new generations so far
 	LastError string `json:"last_error,omitempty"`
 }
 
@@ -144,4 +145,7 @@ type IndexBatchResult struct {
 	Documents int `json:"documents"`
 	Findings  int `json:"findings"`
 	Images    int `json:"images"`
+	// Drift counts pages that matched a site template's URL rule but
+	// yielded nothing for fields the rule requires (template drift).
+	Drift int `json:"drift,omitempty"`
 }
