@@ -26,6 +26,7 @@ import (
 	"vigil/crawler"
 	"vigil/extractors/htmltext"
 	"vigil/extractors/imagehash"
+	"vigil/extractors/templates"
 	"vigil/store/crawlstate"
 	"vigil/workflows"
 )
@@ -49,6 +50,10 @@ type Activities struct {
 	// it returns is logged (slog Warn). A failing check fails the batch,
 	// which is retried.
 	Watchlist WatchlistChecker
+	// Templates, when set, are applied to every HTML page CrawlBatch
+	// captures; the records and any template drift wait with the capture,
+	// and IndexBatch logs and counts the drift. Records are not indexed yet.
+	Templates *templates.Set
 }
 
 // Register registers the activities on w under their workflow names.
@@ -156,9 +161,13 @@ func (a *Activities) CrawlBatch(ctx context.Context, in workflows.CrawlBatchInpu
 			if err := a.Captures.PutCapture(ctx, doc.ID, p.Body); err != nil {
 				return fmt.Errorf("store capture of %s: %w", doc.URL, err)
 			}
+			pend := crawlstate.Pending{Document: doc, Page: *page}
+			if a.Templates != nil && p.Doc != nil {
+				pend.Records, pend.Drift = a.applyTemplates(p, page)
+			}
 			mu.Lock()
 			byPage[p.Request.URL] = len(pending)
-			pending = append(pending, crawlstate.Pending{Document: doc, Page: *page})
+			pending = append(pending, pend)
 			pages++
 			n := pages
 			mu.Unlock()

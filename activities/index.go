@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"vigil"
+	"vigil/crawler"
 	"vigil/watchlist"
 	"vigil/workflows"
 )
@@ -32,8 +33,14 @@ func (a *Activities) IndexBatch(ctx context.Context, in workflows.IndexBatchInpu
 	docs := make([]vigil.Document, 0, len(pending))
 	var findings []vigil.Finding
 	var images []vigil.Image
+	drift := 0
 	for i := range pending {
 		p := &pending[i]
+		if d := p.Drift; d != nil {
+			drift++
+			a.logger().Warn("template drift", "crawl", in.CrawlID, "site", d.Site, "template", d.Template,
+				"template_version", d.Version, "expect", d.Expect, "missing", d.Missing, "url", p.Document.URL)
+		}
 		fs := a.extract(&p.Page)
 		findings = append(findings, fs...)
 		images = append(images, p.Images...)
@@ -67,7 +74,7 @@ func (a *Activities) IndexBatch(ctx context.Context, in workflows.IndexBatchInpu
 	if err := a.State.Release(in.CrawlID, ids); err != nil {
 		return res, err
 	}
-	res = workflows.IndexBatchResult{Documents: len(docs), Findings: len(findings), Images: len(images)}
+	res = workflows.IndexBatchResult{Documents: len(docs), Findings: len(findings), Images: len(images), Drift: drift}
 	return res, nil
 }
 
@@ -79,4 +86,21 @@ func (a *Activities) extract(p *vigil.Page) []vigil.Finding {
 	}
 	p.Stamp(out)
 	return out
+}
+
+// applyTemplates applies the site templates to a crawled page and returns
+// the records, stamped with the page's provenance, and the template drift
+// (nil when there is none). A page no template matches yields neither.
+func (a *Activities) applyTemplates(p *crawler.Page, page *vigil.Page) ([]vigil.Record, *vigil.TemplateDrift) {
+	u := p.URL
+	if u == "" {
+		u = p.Request.URL
+	}
+	res, err := a.Templates.Apply(p.Doc, u)
+	if err != nil {
+		a.logger().Info("templates not applied", "url", u, "error", err)
+		return nil, nil
+	}
+	page.StampRecords(res.Records)
+	return res.Records, res.TemplateDrift(page.Site)
 }
