@@ -79,6 +79,15 @@ type searchData struct {
 	Facets []facetView
 	Prev   string
 	Next   string
+	// Contacts is the contacts whose normalised value is the query itself
+	// (one word), with how often each appears: the way into a pivot.
+	Contacts []contactMatch
+}
+
+type contactMatch struct {
+	Kind  vigil.Kind
+	Value string
+	Count int
 }
 
 type hitView struct {
@@ -116,6 +125,7 @@ func (s *Server) pageSearch(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 		d.Result = &res
+		d.Contacts = s.contactMatches(r, q.Text)
 		words := queryWords(q.Text)
 		for _, h := range res.Hits {
 			hv := hitView{SearchHit: h}
@@ -164,6 +174,36 @@ func (s *Server) pageSearch(w http.ResponseWriter, r *http.Request) {
 	}
 	v.Data = d
 	render(w, status, "search.html", v)
+}
+
+// contactMatches looks a one-word query up as a contact value, as written
+// and in lower case. The lookup is part of the audited search.
+func (s *Server) contactMatches(r *http.Request, text string) []contactMatch {
+	if text == "" || strings.ContainsAny(text, " \t\"") || len(text) > 200 {
+		return nil
+	}
+	counts := map[contactMatch]int{}
+	var order []contactMatch
+	for _, v := range []string{text, strings.ToLower(text), strings.ToUpper(text)} {
+		res, err := s.cfg.Store.Findings(r.Context(), vigil.FindingQuery{Value: v, Limit: 1000})
+		if err != nil {
+			continue
+		}
+		for _, f := range res.Findings {
+			k := contactMatch{Kind: f.Kind, Value: f.Value}
+			if _, ok := counts[k]; !ok {
+				order = append(order, k)
+			}
+			counts[k]++
+		}
+		if len(order) > 0 {
+			break
+		}
+	}
+	for i := range order {
+		order[i].Count = counts[order[i]]
+	}
+	return order
 }
 
 type contactData struct {
