@@ -25,8 +25,10 @@ import (
 	"vigil/devserver"
 	"vigil/extractors/contacts"
 	"vigil/extractors/imagehash"
+	"vigil/match"
 	"vigil/store/crawlstate"
 	"vigil/store/embedded"
+	"vigil/watchlist"
 	"vigil/web"
 	"vigil/workflows"
 )
@@ -156,6 +158,11 @@ func runUp(ctx context.Context, cfg upConfig, out io.Writer) error {
 		return err
 	}
 	defer auditLog.Close()
+	watchlists, err := watchlist.Open(filepath.Join(dir, "watchlist.db"))
+	if err != nil {
+		return err
+	}
+	defer watchlists.Close()
 
 	tn, err := startTor(ctx, cfg, dir, logger)
 	if err != nil {
@@ -171,6 +178,7 @@ func runUp(ctx context.Context, cfg upConfig, out io.Writer) error {
 		Transport:  tn.transport,
 		Crawler:    crawler.Config{Concurrency: cfg.Concurrency, FetchImages: true},
 		Logger:     logger,
+		Watchlist:  watchlists,
 	}
 	w := worker.New(tc, workflows.TaskQueue, worker.Options{})
 	w.RegisterWorkflowWithOptions(workflows.CrawlSite, workflow.RegisterOptions{Name: workflows.WorkflowCrawlSite})
@@ -186,7 +194,8 @@ func runUp(ctx context.Context, cfg upConfig, out io.Writer) error {
 		return fmt.Errorf("listen on %s: %w (is another vigil running? use --listen)", cfg.Listen, err)
 	}
 	api := &http.Server{
-		Handler:           web.New(web.Config{Store: store, Captures: store, Crawls: crawls, Audit: auditLog, Token: cfg.Token, Tokens: tokens, RequireToken: !loopback, Logger: logger}),
+		Handler: web.New(web.Config{Store: store, Captures: store, Crawls: crawls, Audit: auditLog, Token: cfg.Token, Tokens: tokens, RequireToken: !loopback, Logger: logger,
+			Matcher: &match.Matcher{Hasher: acts.Hasher, Index: store}, Watchlist: watchlists}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	serveErr := make(chan error, 1)
