@@ -41,7 +41,7 @@ type sharedTor struct {
 	net    *tornet.Network
 	forum  *demo.Site
 	market *demo.Site
-	canary *canary
+	canary *torCanary
 	flaky  *flakySite
 	took   time.Duration
 }
@@ -53,7 +53,7 @@ type sharedTor struct {
 func privateTor(t testing.TB) *sharedTor {
 	t.Helper()
 	torOnce.Do(func() {
-		c, err := newCanary()
+		c, err := newTorCanary()
 		if err != nil {
 			torErr = err
 			return
@@ -87,21 +87,21 @@ func privateTor(t testing.TB) *sharedTor {
 	return torShared
 }
 
-// canary is a TCP server on 127.0.0.1 that records every connection made to
+// torCanary is a TCP server on 127.0.0.1 that records every connection made to
 // it. The crawler must never reach it: its address is a clear-web address,
 // and the private Tor network has no exits.
-type canary struct {
+type torCanary struct {
 	ln    net.Listener
 	mu    sync.Mutex
 	conns []string // remote addresses
 }
 
-func newCanary() (*canary, error) {
+func newTorCanary() (*torCanary, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
-	c := &canary{ln: ln}
+	c := &torCanary{ln: ln}
 	go func() {
 		for {
 			conn, err := ln.Accept()
@@ -117,12 +117,12 @@ func newCanary() (*canary, error) {
 	return c, nil
 }
 
-func (c *canary) Port() string {
+func (c *torCanary) Port() string {
 	_, p, _ := net.SplitHostPort(c.ln.Addr().String())
 	return p
 }
 
-func (c *canary) Conns() []string {
+func (c *torCanary) Conns() []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([]string(nil), c.conns...)
@@ -130,7 +130,7 @@ func (c *canary) Conns() []string {
 
 // leakySite links, redirects and points images at the canary, by IP and by
 // a name (which would need a DNS lookup).
-func leakySite(c *canary) http.Handler {
+func leakySite(c *torCanary) http.Handler {
 	byIP := "http://127.0.0.1:" + c.Port()
 	byName := "http://canary.invalid:" + c.Port()
 	mux := http.NewServeMux()
@@ -198,8 +198,8 @@ func onionFor(seed string, corrupt bool) string {
 	return strings.ToLower(base32.StdEncoding.EncodeToString(addr)) + ".onion"
 }
 
-// crawlWait runs `vigil crawl --wait` and returns the crawl ID.
-func crawlWait(t *testing.T, inst *instance, seeds ...string) string {
+// torCrawlWait runs `vigil crawl --wait` and returns the crawl ID.
+func torCrawlWait(t *testing.T, inst *instance, seeds ...string) string {
 	t.Helper()
 	args := append([]string{"crawl", "--server", inst.URL, "--depth", "-1", "--max-pages", "5000", "--wait"}, seeds...)
 	out, errOut, code := runVigil(t, args...)
@@ -230,7 +230,7 @@ func TestTorCrawlDemoOnions(t *testing.T) {
 
 	inst := startUp(t, "--tor-socks", tn.net.SOCKSAddr(), "--concurrency", "8")
 	start := time.Now()
-	crawlID := crawlWait(t, inst, forumURL+"/", marketURL+"/")
+	crawlID := torCrawlWait(t, inst, forumURL+"/", marketURL+"/")
 	took := time.Since(start)
 	var st vigil.CrawlStatus
 	getJSON(t, inst.URL, "/api/crawls/"+crawlID, &st)
@@ -297,7 +297,7 @@ func TestTorCrawlDemoOnions(t *testing.T) {
 // is fetched or reported, and the canary, which is one of the seeds, sees no
 // connection at all.
 func TestTorLeakProxyDown(t *testing.T) {
-	c, err := newCanary()
+	c, err := newTorCanary()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -380,7 +380,7 @@ func TestTorLeakNoDirectConnectionOrDNS(t *testing.T) {
 		t.Fatalf("vigil crawl exited %d: %s %s", code, errOut, out)
 	}
 	direct := strings.Fields(out)[1]
-	leaky := crawlWait(t, inst, "http://"+tn.net.Onion("leaky")+"/")
+	leaky := torCrawlWait(t, inst, "http://"+tn.net.Onion("leaky")+"/")
 
 	var st vigil.CrawlStatus
 	getJSON(t, inst.URL, "/api/crawls/"+leaky, &st)
@@ -421,7 +421,7 @@ func TestTorOnionErrorsArePermanentPerPage(t *testing.T) {
 	tn := privateTor(t)
 	inst := startUp(t, "--tor-socks", tn.net.SOCKSAddr())
 	unknown, malformed := onionFor("vigil-unknown", false), onionFor("vigil-malformed", true)
-	crawlID := crawlWait(t, inst, "http://"+unknown+"/", "http://"+malformed+"/", "http://"+tn.net.Onion("leaky")+"/")
+	crawlID := torCrawlWait(t, inst, "http://"+unknown+"/", "http://"+malformed+"/", "http://"+tn.net.Onion("leaky")+"/")
 	var st vigil.CrawlStatus
 	getJSON(t, inst.URL, "/api/crawls/"+crawlID, &st)
 	if st.State != "finished" || st.Errors != 2 || st.Indexed != 3 {
@@ -467,7 +467,7 @@ func TestTorOutageMidCrawl(t *testing.T) {
 	tn.flaky.mu.Unlock()
 	flaky := "http://" + tn.net.Onion("flaky")
 	marketURL := "http://" + tn.net.Onion("market")
-	crawlID := crawlWait(t, inst, flaky+"/", marketURL+"/")
+	crawlID := torCrawlWait(t, inst, flaky+"/", marketURL+"/")
 	select {
 	case <-stopped:
 	default:
@@ -668,7 +668,7 @@ func TestTorManagedTor(t *testing.T) {
 
 	t.Run("a bootstrapped managed tor crawls an onion", func(t *testing.T) {
 		inst := startUp(t, "--tor-config", private)
-		id := crawlWait(t, inst, "http://"+tn.net.Onion("leaky")+"/")
+		id := torCrawlWait(t, inst, "http://"+tn.net.Onion("leaky")+"/")
 		var st vigil.CrawlStatus
 		getJSON(t, inst.URL, "/api/crawls/"+id, &st)
 		if st.State != "finished" || st.Indexed != 3 || st.Errors != 0 {
