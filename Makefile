@@ -49,6 +49,7 @@ check: test
 ## bench: throughput and latency figures, each beside a baseline measured in the same run.
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./e2e/
+	$(GO) test -run '^$$' -bench 'Extract|GoqueryParseOnly' -benchtime 2s -cpu 1 ./extractors/...
 
 clean:
 	rm -rf bin
