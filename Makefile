@@ -14,12 +14,17 @@ SLOW_PKGS := ./e2e/... ./cmd/... ./devserver/...
 build:
 	$(GO) build -tags temporalui -o $(BIN) ./cmd/vigil
 
-## deps: Debian's tor (tor and tor-gencert), needed by the managed tor, --demo and the Tor tests.
+## deps: Debian's tor (tor and tor-gencert), needed by the managed tor, --demo and the Tor tests,
+## and Debian's chromium, driven headless by the browser tests (e2e/browser_test.go).
 deps:
 	@command -v tor >/dev/null || test -x /usr/sbin/tor || { \
 		echo "installing Debian's tor package"; \
 		if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y tor; \
 		else sudo apt-get update && sudo apt-get install -y tor; fi; }
+	@command -v chromium >/dev/null || test -x /usr/bin/chromium || { \
+		echo "installing Debian's chromium package (browser tests)"; \
+		if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y chromium; \
+		else sudo apt-get update && sudo apt-get install -y chromium; fi; }
 
 run: deps build
 	$(BIN) up --data $(DATA) $(RUN_FLAGS)
