@@ -25,6 +25,7 @@ import (
 	"vigil/devserver"
 	"vigil/extractors/contacts"
 	"vigil/extractors/imagehash"
+	"vigil/extractors/templates"
 	"vigil/match"
 	"vigil/store/crawlstate"
 	"vigil/store/embedded"
@@ -46,6 +47,7 @@ type upConfig struct {
 	Concurrency int
 	BatchSize   int
 	Region      string
+	Templates   string // directory of site templates (YAML/JSON); empty: none
 	Temporal    string // TEMPORAL_ADDRESS: an external cluster instead of the embedded server
 	Namespace   string
 	Token       string // VIGIL_TOKEN
@@ -86,6 +88,7 @@ reaches loopback sites only, without Tor, and is meant for tests.`,
 	f.IntVar(&cfg.DemoPages, "demo-pages", 600, "approximate size of the demo site in pages")
 	f.IntVar(&cfg.Concurrency, "concurrency", 8, "parallel requests per crawl batch")
 	f.IntVar(&cfg.BatchSize, "batch-size", workflows.DefaultBatchSize, "pages per crawl batch activity")
+	f.StringVar(&cfg.Templates, "templates", "", "directory of forum/market site templates (docs/templates.md); pages they match are checked for template drift")
 	f.StringVar(&cfg.Region, "region", "US", "default country for phone numbers written without a country code")
 	f.IntVar(&cfg.TemporalUI, "temporal-ui-port", 0, "port of the Temporal Web UI (0: any free port; -1: off)")
 	return cmd
@@ -169,6 +172,12 @@ func runUp(ctx context.Context, cfg upConfig, out io.Writer) error {
 		return err
 	}
 	defer tn.Close()
+	var siteTemplates *templates.Set
+	if cfg.Templates != "" {
+		if siteTemplates, err = templates.Load(cfg.Templates); err != nil {
+			return usagef("--templates: %v", err)
+		}
+	}
 	acts := &activities.Activities{
 		Store:      store,
 		Captures:   store,
@@ -179,6 +188,7 @@ func runUp(ctx context.Context, cfg upConfig, out io.Writer) error {
 		Crawler:    crawler.Config{Concurrency: cfg.Concurrency, FetchImages: true},
 		Logger:     logger,
 		Watchlist:  watchlists,
+		Templates:  siteTemplates,
 	}
 	w := worker.New(tc, workflows.TaskQueue, worker.Options{})
 	w.RegisterWorkflowWithOptions(workflows.CrawlSite, workflow.RegisterOptions{Name: workflows.WorkflowCrawlSite})
