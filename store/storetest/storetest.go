@@ -608,6 +608,17 @@ func testFindingsFilterPaging(t *testing.T, s vigil.Store) {
 	}
 	_, err := s.Findings(t.Context(), vigil.FindingQuery{Offset: -1})
 	wantCode(t, err, vigil.EINVALID)
+
+	// A zero limit means pages of 100.
+	d := doc("c", "alpha.onion", "/many", "", "t", t0)
+	var many []vigil.Finding
+	for i := range 120 {
+		many = append(many, finding(d, vigil.KindEmail, fmt.Sprintf("u%d@example.com", i), i))
+	}
+	must(t, s.PutFindings(t.Context(), many))
+	if res := findingsOf(t, s, vigil.FindingQuery{Kind: vigil.KindEmail}); res.Total != 120 || len(res.Findings) != 100 {
+		t.Fatalf("default page: total %d, %d findings; want 120 and 100", res.Total, len(res.Findings))
+	}
 }
 
 // Images.
