@@ -171,7 +171,11 @@ func Start(cfg Config) (*Server, error) {
 
 	// A one-shard dev server with production defaults polls its queues
 	// slowly; these values cut a sequential activity from ~100 ms to ~10 ms.
+	// The server's version check calls version-info.temporal.io on start:
+	// a DNS lookup and an outbound connection that an investigation tool
+	// must never make.
 	dyn := dynamicconfig.StaticClient{
+		dynamicconfig.EnableServerVersionCheck.Key():                     false,
 		dynamicconfig.TransferProcessorMaxPollRPS.Key():                  1000,
 		dynamicconfig.TimerProcessorMaxPollRPS.Key():                     1000,
 		dynamicconfig.VisibilityProcessorMaxPollRPS.Key():                1000,
