@@ -368,11 +368,9 @@ func postStop(t *testing.T, base, id string) int {
 func TestTorLeakNoDirectConnectionOrDNS(t *testing.T) {
 	tn := privateTor(t)
 	t.Setenv("GODEBUG", "netdns=go+2")
-	// The embedded Temporal server checks for new versions on the Internet
-	// (a lookup of version-info.temporal.io, found by this very test) unless
-	// this is set. It is not the crawler, but it is a lookup all the same:
-	// devserver should turn frontend.enableServerVersionCheck off itself.
-	t.Setenv("TEMPORAL_VERSION_CHECK_DISABLED", "1")
+	// No environment override: this test found the embedded Temporal
+	// server's version check (a lookup of version-info.temporal.io), and
+	// devserver now turns it off itself.
 	inst := startUp(t, "--tor-socks", tn.net.SOCKSAddr(), "--listen", "localhost:0")
 	out, errOut, code := runVigil(t, "crawl", "--server", inst.URL, "--depth", "-1",
 		"http://127.0.0.1:"+tn.canary.Port()+"/seed", "http://canary.invalid:"+tn.canary.Port()+"/seed")
