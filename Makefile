@@ -9,7 +9,7 @@ RUN_FLAGS ?= --demo
 # Packages that link the embedded Temporal server: compiled once, without -race.
 SLOW_PKGS := ./e2e/... ./cmd/... ./devserver/...
 
-.PHONY: build run test check fmt vet bench unit e2e clean deps
+.PHONY: build run test check fmt vet bench bench-photos unit e2e clean deps
 
 build:
 	$(GO) build -tags temporalui -o $(BIN) ./cmd/vigil
@@ -55,6 +55,13 @@ check: test
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./e2e/
 	$(GO) test -run '^$$' -bench 'Extract|GoqueryParseOnly' -benchtime 2s -cpu 1 ./extractors/...
+	$(GO) test -run '^$$' -bench . -benchtime 124x -cpu 1 ./extractors/imagehash/
+	$(GO) test -run '^$$' -bench . -benchtime 200x -cpu 1 -timeout 30m ./store/hashindex/ ./match/
+
+## bench-photos: recall and false positives of photo matching under 28 transformations of ~120 real
+## photos from Debian packages (fetched at run time with apt-get download; never committed). Gates print PASS/FAIL.
+bench-photos:
+	$(GO) run ./bench/photos
 
 clean:
 	rm -rf bin
