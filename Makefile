@@ -6,8 +6,11 @@ DATA    ?= vigil-data
 # `make run` starts the demo by default; pass your own flags, e.g.
 #   make run RUN_FLAGS="--tor-socks 127.0.0.1:9050"
 RUN_FLAGS ?= --demo
-# Packages that link the embedded Temporal server: compiled once, without -race.
-SLOW_PKGS := ./e2e/... ./cmd/... ./devserver/...
+# The end-to-end suite: it builds cmd/vigil (and so the embedded Temporal
+# server) once, without -race.
+SLOW_PKGS := ./e2e/...
+# `make vet` runs the full go vet first, so test runs skip their own subset.
+TESTFLAGS := -count=1 -vet=off
 
 .PHONY: build run test check fmt vet bench bench-photos unit e2e clean deps
 
@@ -38,11 +41,11 @@ test: deps vet unit e2e
 PURE_PKGS := /demo|/extractors/
 
 unit:
-	$(GO) test -race -count=1 -timeout 30m $$($(GO) list ./... | grep -v -E '/e2e|/cmd/|/devserver|$(PURE_PKGS)')
-	$(GO) test -count=1 -timeout 30m $$($(GO) list ./... | grep -E '$(PURE_PKGS)')
+	$(GO) test -race $(TESTFLAGS) -timeout 30m $$($(GO) list ./... | grep -v -E '/e2e|/cmd/|/devserver|$(PURE_PKGS)')
+	$(GO) test $(TESTFLAGS) -timeout 30m $$($(GO) list ./... | grep -E '$(PURE_PKGS)')
 
 e2e:
-	$(GO) test -count=1 -timeout 40m $(SLOW_PKGS)
+	$(GO) test $(TESTFLAGS) -timeout 40m $(SLOW_PKGS)
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1)
