@@ -6,9 +6,9 @@ DATA    ?= vigil-data
 # `make run` starts the demo by default; pass your own flags, e.g.
 #   make run RUN_FLAGS="--tor-socks 127.0.0.1:9050"
 RUN_FLAGS ?= --demo
-# The end-to-end suite: it builds cmd/vigil (and so the embedded Temporal
-# server) once, without -race.
-SLOW_PKGS := ./e2e/...
+# The end-to-end suite and cmd/vigil: they link the embedded Temporal
+# server, so they run without -race.
+SLOW_PKGS := ./e2e/... ./cmd/...
 # `make vet` runs the full go vet first, so test runs skip their own subset.
 TESTFLAGS := -count=1 -vet=off
 
