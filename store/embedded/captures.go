@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"golang.org/x/sys/unix"
+
 	"vigil"
 )
 
@@ -32,11 +34,12 @@ func (s *Store) capturePath(id string) (string, error) {
 	return filepath.Join(s.captures, prefix, id), nil
 }
 
-// PutCapture stores the raw body captured for a document. A crash never
-// leaves a partial file: the body is written to a temporary file, synced and
-// renamed into place. Putting the same body again does nothing; putting a
-// different one replaces it atomically (last write wins). IDs other than
-// 1–128 letters, digits, '-' and '_' are EINVALID errors.
+// PutCapture stores the raw body captured for a document. The body is
+// written to a temporary file and renamed into place, so readers never see a
+// partial file; it is durable once SyncCaptures returns (one filesystem sync
+// per batch instead of one fsync per page). Putting the same body again does
+// nothing; putting a different one replaces it atomically (last write wins).
+// IDs other than 1–128 letters, digits, '-' and '_' are EINVALID errors.
 func (s *Store) PutCapture(ctx context.Context, documentID string, body []byte) error {
 	path, err := s.capturePath(documentID)
 	if err != nil {
@@ -59,9 +62,6 @@ func (s *Store) PutCapture(ctx context.Context, documentID string, body []byte) 
 	}
 	tmp := f.Name()
 	_, werr := f.Write(body)
-	if werr == nil {
-		werr = f.Sync()
-	}
 	if cerr := f.Close(); werr == nil {
 		werr = cerr
 	}
@@ -72,9 +72,24 @@ func (s *Store) PutCapture(ctx context.Context, documentID string, body []byte) 
 		os.Remove(tmp)
 		return fmt.Errorf("put capture %s: %w", documentID, werr)
 	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync() // make the rename durable; best effort where unsupported
-		d.Close()
+	return nil
+}
+
+// SyncCaptures makes every capture written so far durable: one syncfs(2) of
+// the filesystem that holds them (files and renames alike). Callers sync
+// before recording that a batch's captures exist.
+func (s *Store) SyncCaptures(ctx context.Context) error {
+	if err := s.begin(ctx); err != nil {
+		return err
+	}
+	defer s.mu.RUnlock()
+	d, err := os.Open(s.captures)
+	if err != nil {
+		return fmt.Errorf("sync captures: %w", err)
+	}
+	defer d.Close()
+	if err := unix.Syncfs(int(d.Fd())); err != nil {
+		return fmt.Errorf("sync captures: %w", err)
 	}
 	return nil
 }
