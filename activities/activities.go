@@ -139,7 +139,15 @@ func (a *Activities) CrawlBatch(ctx context.Context, in workflows.CrawlBatchInpu
 		pages    int
 		failures int
 	)
-	hb := newHeartbeater(ctx)
+	if activity.IsActivity(ctx) && activity.HasHeartbeatDetails(ctx) {
+		var prev BatchHeartbeat
+		if err := activity.GetHeartbeatDetails(ctx, &prev); err == nil {
+			a.logger().Info("crawl batch retried; restarting it from the committed frontier",
+				"crawl", in.CrawlID, "batch", in.Batch, "pages_before_retry", prev.Pages)
+		}
+	}
+	hb := newHeartbeater(ctx, in.Batch)
+	defer hb.close()
 	h := crawler.Handler{
 		OnPage: func(p *crawler.Page) error {
 			doc := vigil.Document{
@@ -217,6 +225,12 @@ func (a *Activities) CrawlBatch(ctx context.Context, in workflows.CrawlBatchInpu
 	res = workflows.CrawlBatchResult{Pages: pages, Errors: failures, Images: stats.Images}
 	for _, p := range pending {
 		res.DocumentIDs = append(res.DocumentIDs, p.Document.ID)
+	}
+	// The captures must be durable before the commit records them.
+	if syncer, ok := a.Captures.(interface{ SyncCaptures(context.Context) error }); ok {
+		if err := syncer.SyncCaptures(ctx); err != nil {
+			return res, err
+		}
 	}
 	q, err := a.State.Commit(in.CrawlID, crawlstate.Batch{
 		Number: in.Batch, Taken: keys, Remaining: rest, Seen: seen, Pending: pending,
