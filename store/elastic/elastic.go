@@ -306,7 +306,10 @@ func (s *Store) perform(ctx context.Context, method, path string, query url.Valu
 		}
 		rd = bytes.NewReader(buf)
 	}
-	u := &url.URL{Path: path}
+	u, err := url.Parse(path) // path is escaped: IDs go through url.PathEscape
+	if err != nil {
+		return 0, nil, fmt.Errorf("build request: %w", err)
+	}
 	if len(query) > 0 {
 		u.RawQuery = query.Encode()
 	}
