@@ -29,6 +29,12 @@ type CrawlStatus struct {
 	StartedAt time.Time `json:"started_at,omitzero"`
 	ClosedAt  time.Time `json:"closed_at,omitzero"`
 	LastError string    `json:"last_error,omitempty"`
+	// MaxPages is the crawl's page limit; Rate is pages fetched per second
+	// over the last batch and ETASeconds the estimated seconds left at that
+	// rate (0: unknown). Both are estimates for display.
+	MaxPages   int     `json:"max_pages,omitempty"`
+	Rate       float64 `json:"rate,omitempty"`
+	ETASeconds int     `json:"eta_seconds,omitempty"`
 }
 
 // Done reports whether the crawl has ended.

@@ -27,6 +27,8 @@ type Service struct {
 	// BatchSize and BatchesPerRun override the workflow defaults when set.
 	BatchSize     int
 	BatchesPerRun int
+	// HeartbeatTimeout overrides DefaultHeartbeatTimeout when set.
+	HeartbeatTimeout time.Duration
 }
 
 var _ vigil.CrawlService = (*Service)(nil)
@@ -55,7 +57,7 @@ func (s *Service) StartCrawl(ctx context.Context, req vigil.CrawlRequest) (vigil
 	id := "crawl-" + time.Now().UTC().Format("20060102-150405") + "-" + randomHex(3)
 	params := CrawlParams{
 		CrawlID: id, CaseID: req.CaseID, Seeds: req.Seeds, MaxDepth: req.MaxDepth, MaxPages: req.MaxPages,
-		BatchSize: s.BatchSize, BatchesPerRun: s.BatchesPerRun,
+		BatchSize: s.BatchSize, BatchesPerRun: s.BatchesPerRun, HeartbeatTimeout: s.HeartbeatTimeout,
 	}
 	_, err := s.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                    id,
@@ -111,6 +113,7 @@ func (s *Service) Crawl(ctx context.Context, id string) (vigil.CrawlStatus, erro
 	st.State, st.Pages, st.Errors, st.Queued = prog.State, prog.Pages, prog.Errors, prog.Queued
 	st.Indexed, st.Findings, st.Images, st.Batches = prog.Indexed, prog.Findings, prog.Images, prog.Batches
 	st.LastError = prog.LastError
+	st.MaxPages, st.Rate, st.ETASeconds = prog.MaxPages, prog.Rate, prog.ETASeconds
 	return st, nil
 }
 

@@ -22,6 +22,10 @@ func CrawlSite(ctx workflow.Context, p CrawlParams) (Progress, error) {
 	if prog.State == "" {
 		prog.State = StateRunning
 	}
+	prog.MaxPages = p.MaxPages
+	if prog.StartedAt.IsZero() {
+		prog.StartedAt = workflow.Now(ctx).UTC()
+	}
 	if err := workflow.SetQueryHandler(ctx, QueryProgress, func() (Progress, error) {
 		return prog, nil
 	}); err != nil {
@@ -62,7 +66,7 @@ func CrawlSite(ctx workflow.Context, p CrawlParams) (Progress, error) {
 	})
 	crawlCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Minute,
-		HeartbeatTimeout:    2 * time.Minute,
+		HeartbeatTimeout:    p.HeartbeatTimeout,
 		RetryPolicy:         retry,
 	})
 	indexCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
@@ -132,6 +136,7 @@ func CrawlSite(ctx workflow.Context, p CrawlParams) (Progress, error) {
 		ran++
 		batch := prog.Batches + 1
 		var res CrawlBatchResult
+		began := workflow.Now(ctx)
 		err := workflow.ExecuteActivity(crawlCtx, ActivityCrawlBatch, CrawlBatchInput{
 			CrawlID: p.CrawlID, Batch: batch, MaxPages: min(p.BatchSize, p.MaxPages-prog.Pages),
 		}).Get(ctx, &res)
@@ -145,6 +150,12 @@ func CrawlSite(ctx workflow.Context, p CrawlParams) (Progress, error) {
 		prog.Queued = res.Queued
 		if res.Failure != "" {
 			prog.LastError = res.Failure
+		}
+		prog.UpdatedAt = workflow.Now(ctx).UTC()
+		prog.Rate, prog.ETASeconds = 0, 0
+		if took := prog.UpdatedAt.Sub(began).Seconds(); took > 0 && res.Pages > 0 {
+			prog.Rate = float64(res.Pages) / took
+			prog.ETASeconds = int(float64(prog.Remaining())/prog.Rate + 0.5)
 		}
 
 		if err := waitPending(); err != nil {

@@ -8,6 +8,8 @@
 // the types below.
 package workflows
 
+import "time"
+
 // TaskQueue is the default task queue of crawl workflows and activities.
 const TaskQueue = "vigil-crawl"
 
@@ -49,6 +51,9 @@ const (
 	DefaultBatchesPerRun = 40
 )
 
+// DefaultHeartbeatTimeout is CrawlParams.HeartbeatTimeout's default.
+const DefaultHeartbeatTimeout = time.Minute
+
 // CrawlParams starts a CrawlSite workflow. Fields are only ever added.
 type CrawlParams struct {
 	CrawlID  string   `json:"crawl_id"` // also the workflow ID
@@ -61,6 +66,11 @@ type CrawlParams struct {
 	// BatchesPerRun bounds history: after that many batches the workflow
 	// continues as new, carrying Progress.
 	BatchesPerRun int `json:"batches_per_run,omitempty"`
+	// HeartbeatTimeout is how long a CrawlBatch may go without a heartbeat
+	// before Temporal declares its worker dead and retries the batch
+	// elsewhere (0: DefaultHeartbeatTimeout). CrawlBatch heartbeats on a
+	// timer, so slow pages do not trip it; only a dead worker does.
+	HeartbeatTimeout time.Duration `json:"heartbeat_timeout,omitempty"`
 
 	// Progress is carried across continue-as-new; zero on the first run.
 	Progress Progress `json:"progress"`
@@ -79,6 +89,9 @@ func (p *CrawlParams) withDefaults() {
 	if p.BatchesPerRun <= 0 {
 		p.BatchesPerRun = DefaultBatchesPerRun
 	}
+	if p.HeartbeatTimeout <= 0 {
+		p.HeartbeatTimeout = DefaultHeartbeatTimeout
+	}
 }
 
 // Progress is what the progress query returns and the workflow's result.
@@ -94,6 +107,31 @@ type Progress struct {
 	Drift     int    `json:"drift,omitempty"` // pages whose site template drifted (see IndexBatchResult.Drift)
 	Runs      int    `json:"runs"`            // continue-as-new generations so far
 	LastError string `json:"last_error,omitempty"`
+
+	// MaxPages is the crawl's page limit (after defaults).
+	MaxPages int `json:"max_pages,omitempty"`
+	// StartedAt is workflow time when the crawl's first run began;
+	// UpdatedAt is workflow time of the last completed batch.
+	StartedAt time.Time `json:"started_at,omitzero"`
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
+	// Rate is pages fetched per second over the last batch, measured in
+	// workflow time (deterministic on replay); zero before the first batch.
+	Rate float64 `json:"rate,omitempty"`
+	// ETASeconds estimates the seconds left at Rate for the pages still
+	// to fetch: the smaller of the frontier and the page budget left. It
+	// is zero when the rate is unknown or nothing is left; the frontier
+	// grows as links are found, so it is a lower bound.
+	ETASeconds int `json:"eta_seconds,omitempty"`
+}
+
+// Remaining is the number of pages the crawl expects still to fetch: the
+// smaller of the frontier and the page budget left.
+func (p Progress) Remaining() int {
+	left := p.Queued
+	if p.MaxPages > 0 {
+		left = min(left, p.MaxPages-p.Pages)
+	}
+	return max(left, 0)
 }
 
 // StartCrawlInput initialises a crawl's persistent state (frontier and seen

@@ -52,6 +52,9 @@ type upConfig struct {
 	Namespace   string
 	Token       string // VIGIL_TOKEN
 	TemporalUI  int
+	// HeartbeatTimeout is how soon a crawl batch of a dead worker is
+	// retried elsewhere (0: the workflow default).
+	HeartbeatTimeout time.Duration
 }
 
 func newUpCmd() *cobra.Command {
@@ -90,6 +93,7 @@ reaches loopback sites only, without Tor, and is meant for tests.`,
 	f.IntVar(&cfg.BatchSize, "batch-size", workflows.DefaultBatchSize, "pages per crawl batch activity")
 	f.StringVar(&cfg.Templates, "templates", "", "directory of forum/market site templates (docs/templates.md); pages they match are checked for template drift")
 	f.StringVar(&cfg.Region, "region", "US", "default country for phone numbers written without a country code")
+	f.DurationVar(&cfg.HeartbeatTimeout, "heartbeat-timeout", workflows.DefaultHeartbeatTimeout, "how soon a crawl batch whose worker died is retried (new crawls)")
 	f.IntVar(&cfg.TemporalUI, "temporal-ui-port", 0, "port of the Temporal Web UI (0: any free port; -1: off)")
 	return cmd
 }
@@ -198,7 +202,7 @@ func runUp(ctx context.Context, cfg upConfig, out io.Writer) error {
 	}
 	defer w.Stop()
 
-	crawls := &workflows.Service{Client: tc, BatchSize: cfg.BatchSize}
+	crawls := &workflows.Service{Client: tc, BatchSize: cfg.BatchSize, HeartbeatTimeout: cfg.HeartbeatTimeout}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (is another vigil running? use --listen)", cfg.Listen, err)
