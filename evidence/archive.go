@@ -1,0 +1,278 @@
+package evidence
+
+import (
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// ArchiveConfig configures an Archive. Dir and Key are required.
+type ArchiveConfig struct {
+	// Dir holds one directory per crawl, named by the crawl ID.
+	Dir string
+	// Key signs every manifest (see LoadOrCreateKey).
+	Key ed25519.PrivateKey
+	// KeepImages writes image responses too; off by default (victim safety).
+	KeepImages bool
+	// MaxFileBytes rotates WARC files; 0 means DefaultMaxFileBytes.
+	MaxFileBytes int64
+	// Operator and LegalAuthority go into every manifest (per deployment,
+	// until crawl requests carry their own).
+	Operator       string
+	LegalAuthority string
+	// ToolName and ToolVersion name the software; "" means "vigil" and
+	// ToolVersion().
+	ToolName, ToolVersion string
+}
+
+// Run describes the crawl a batch belongs to, for its manifest.
+type Run struct {
+	CaseID    string
+	Seeds     []string
+	Scope     Scope
+	StartedAt time.Time
+	// IsolationKey is the Tor isolation key of the crawl ("" when the crawl
+	// did not go through Tor); each site's SOCKS username is
+	// IsolationKey + "/" + host:port.
+	IsolationKey string
+}
+
+// Archive writes the WARC files and manifests of many crawls under one
+// directory: <Dir>/<crawl ID>/b<batch>-<seq>.warc.gz, manifest.json,
+// manifest.json.sig, signer.pub. Its methods are safe for concurrent use.
+//
+// A batch attempt's files replace those of an earlier, failed attempt of the
+// same batch. EndBatch seals a batch's files and refreshes the crawl's
+// signed manifest, which then lists every WARC file in the crawl directory.
+type Archive struct {
+	cfg ArchiveConfig
+
+	mu      sync.Mutex
+	batches map[batchKey]*Writer
+	known   map[string]FileInfo        // path → sealed file, as written or last hashed
+	sites   map[string]map[string]bool // crawl ID → host:port seen
+}
+
+type batchKey struct {
+	crawl string
+	batch int
+}
+
+// NewArchive returns an Archive for cfg.
+func NewArchive(cfg ArchiveConfig) (*Archive, error) {
+	if cfg.Dir == "" || len(cfg.Key) != ed25519.PrivateKeySize {
+		return nil, errors.New("evidence: an archive needs a directory and an Ed25519 key")
+	}
+	if cfg.ToolName == "" {
+		cfg.ToolName = "vigil"
+	}
+	if cfg.ToolVersion == "" {
+		cfg.ToolVersion = ToolVersion()
+	}
+	return &Archive{cfg: cfg, batches: map[batchKey]*Writer{}, known: map[string]FileInfo{}, sites: map[string]map[string]bool{}}, nil
+}
+
+// CrawlDir returns the evidence directory of a crawl.
+func (a *Archive) CrawlDir(crawlID string) string { return filepath.Join(a.cfg.Dir, crawlID) }
+
+func validCrawlID(id string) error {
+	if id == "" || len(id) > 200 || id == "." || id == ".." || strings.ContainsAny(id, `/\`+"\x00") {
+		return fmt.Errorf("evidence: crawl ID %q cannot name a directory", id)
+	}
+	return nil
+}
+
+// WriteCapture writes c into the WARC files of batch batch of crawl crawlID
+// and returns its Location (zero for an image not kept).
+func (a *Archive) WriteCapture(crawlID string, batch int, c Capture) (Location, error) {
+	w, err := a.writer(crawlID, batch)
+	if err != nil {
+		return Location{}, err
+	}
+	loc, err := w.WriteCapture(c)
+	if err == nil && loc.File != "" {
+		if u, perr := url.Parse(c.URL); perr == nil {
+			a.mu.Lock()
+			a.sites[crawlID][hostPort(u)] = true
+			a.mu.Unlock()
+		}
+	}
+	return loc, err
+}
+
+func hostPort(u *url.URL) string {
+	if u.Port() != "" {
+		return u.Host
+	}
+	port := "80"
+	if u.Scheme == "https" {
+		port = "443"
+	}
+	return net.JoinHostPort(u.Hostname(), port)
+}
+
+func (a *Archive) writer(crawlID string, batch int) (*Writer, error) {
+	if err := validCrawlID(crawlID); err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	k := batchKey{crawlID, batch}
+	if w := a.batches[k]; w != nil {
+		return w, nil
+	}
+	dir := a.CrawlDir(crawlID)
+	prefix := fmt.Sprintf("b%06d", batch)
+	// Files of an earlier attempt of this batch are replaced, not mixed in.
+	old, _ := filepath.Glob(filepath.Join(dir, prefix+"-*.warc.gz"))
+	for _, p := range old {
+		if err := os.Remove(p); err != nil {
+			return nil, fmt.Errorf("evidence: remove the files of an earlier attempt: %w", err)
+		}
+		delete(a.known, p)
+	}
+	w, err := NewWriter(Config{Dir: dir, Prefix: prefix, MaxFileBytes: a.cfg.MaxFileBytes, KeepImages: a.cfg.KeepImages,
+		Software: a.cfg.ToolName + " " + a.cfg.ToolVersion, Info: map[string]string{"crawl": crawlID, "batch": fmt.Sprint(batch)}})
+	if err != nil {
+		return nil, err
+	}
+	a.batches[k] = w
+	if a.sites[crawlID] == nil {
+		a.sites[crawlID] = map[string]bool{}
+	}
+	return w, nil
+}
+
+// AbortBatch closes a batch's writer without refreshing the manifest; its
+// files stay on disk, unlisted, until the batch is attempted again.
+func (a *Archive) AbortBatch(crawlID string, batch int) {
+	a.mu.Lock()
+	w := a.batches[batchKey{crawlID, batch}]
+	delete(a.batches, batchKey{crawlID, batch})
+	a.mu.Unlock()
+	if w != nil {
+		w.Close()
+	}
+}
+
+// EndBatch seals the WARC files of a batch and writes the crawl's manifest
+// again, signed, listing every WARC file of the crawl directory (files it
+// did not write in this process are re-hashed and counted once). It is
+// called after a batch with no captures too, to move EndedAt.
+func (a *Archive) EndBatch(crawlID string, batch int, run Run) error {
+	if err := validCrawlID(crawlID); err != nil {
+		return err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	dir := a.CrawlDir(crawlID)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("evidence: %w", err)
+	}
+	if w := a.batches[batchKey{crawlID, batch}]; w != nil {
+		delete(a.batches, batchKey{crawlID, batch})
+		files, err := w.Close()
+		if err != nil {
+			return err
+		}
+		for _, f := range files {
+			a.known[filepath.Join(dir, f.Name)] = f
+		}
+	}
+	paths, err := filepath.Glob(filepath.Join(dir, "*.warc.gz"))
+	if err != nil {
+		return fmt.Errorf("evidence: %w", err)
+	}
+	open := map[string]bool{}
+	for k, w := range a.batches {
+		if k.crawl == crawlID {
+			w.mu.Lock()
+			if w.f != nil {
+				open[filepath.Join(dir, w.cur.Name)] = true
+			}
+			w.mu.Unlock()
+		}
+	}
+	m := Manifest{
+		CaseID: run.CaseID, CrawlID: crawlID, LegalAuthority: a.cfg.LegalAuthority, Operator: a.cfg.Operator,
+		Seeds: run.Seeds, Scope: run.Scope, StartedAt: run.StartedAt.UTC(), EndedAt: time.Now().UTC(),
+		Tool: Tool{Name: a.cfg.ToolName, Version: a.cfg.ToolVersion, ConfigDigest: ConfigDigest(run.Scope)},
+	}
+	m.Scope.KeepImages = a.cfg.KeepImages
+	m.Tool.ConfigDigest = ConfigDigest(m.Scope)
+	for _, p := range paths {
+		if open[p] {
+			continue // a batch still being written; the next EndBatch lists it
+		}
+		f, ok := a.known[p]
+		if !ok {
+			if f, err = describeFile(p); err != nil {
+				return err
+			}
+			a.known[p] = f
+		}
+		m.Files = append(m.Files, f)
+		m.Counts.Files++
+		m.Counts.Records += f.Records
+		m.Counts.Bytes += f.Size
+		m.Counts.Responses += (f.Records - 1) / 2
+	}
+	sortFiles(m.Files)
+	if run.IsolationKey != "" {
+		m.TorIsolation.Key = run.IsolationKey
+		m.TorIsolation.Sites = map[string]string{}
+		for _, h := range run.Scope.Hosts {
+			a.sites[crawlID] = ensure(a.sites[crawlID])
+			if u, err := url.Parse("http://" + h); err == nil {
+				a.sites[crawlID][hostPort(u)] = true
+			}
+		}
+		for hp := range a.sites[crawlID] {
+			m.TorIsolation.Sites[hp] = run.IsolationKey + "/" + hp
+		}
+	}
+	sort.Strings(m.Seeds)
+	return WriteManifest(dir, m, a.cfg.Key)
+}
+
+func ensure(m map[string]bool) map[string]bool {
+	if m == nil {
+		return map[string]bool{}
+	}
+	return m
+}
+
+// describeFile hashes a WARC file and counts its records.
+func describeFile(path string) (FileInfo, error) {
+	sum, size, err := hashFile(path)
+	if err != nil {
+		return FileInfo{}, fmt.Errorf("evidence: hash %s: %w", filepath.Base(path), err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return FileInfo{}, fmt.Errorf("evidence: %w", err)
+	}
+	defer f.Close()
+	rd := NewReader(f)
+	n := 0
+	for {
+		_, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return FileInfo{}, fmt.Errorf("evidence: read %s: %w", filepath.Base(path), err)
+		}
+		n++
+	}
+	return FileInfo{Name: filepath.Base(path), Size: size, SHA256: sum, Records: n}, nil
+}

@@ -1,0 +1,422 @@
+package evidence
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"time"
+)
+
+// File names in a crawl's evidence directory.
+const (
+	ManifestName   = "manifest.json"
+	SignatureName  = "manifest.json.sig" // base64 Ed25519 signature of manifest.json's bytes
+	PublicKeyName  = "signer.pub"        // PEM public key of the signer, for convenience (not trust)
+	ManifestFormat = "vigil-evidence-manifest/1"
+)
+
+// Manifest describes one crawl's evidence: who ran it under which authority,
+// what it was allowed to reach, with which tool, and every WARC file it
+// produced with its SHA-256. It is signed with Ed25519 (see WriteManifest).
+type Manifest struct {
+	Format         string    `json:"format"`
+	CaseID         string    `json:"case_id"`
+	CrawlID        string    `json:"crawl_id"`
+	LegalAuthority string    `json:"legal_authority"` // warrant or authorisation reference
+	Operator       string    `json:"operator"`
+	Seeds          []string  `json:"seeds"`
+	Scope          Scope     `json:"scope"`
+	Tool           Tool      `json:"tool"`
+	TorIsolation   Isolation `json:"tor_isolation"`
+	StartedAt      time.Time `json:"started_at"`
+	// EndedAt is the end of the latest batch written: the manifest is
+	// refreshed and signed again after every batch, so the last one
+	// describes the whole crawl.
+	EndedAt   time.Time  `json:"ended_at"`
+	Files     []FileInfo `json:"files"`
+	Counts    Counts     `json:"counts"`
+	PublicKey string     `json:"public_key"` // base64 of the Ed25519 public key that signs this manifest
+}
+
+// Scope is what a crawl was allowed to fetch and how.
+type Scope struct {
+	Hosts       []string `json:"hosts"`
+	MaxDepth    int      `json:"max_depth"` // 0: unlimited
+	MaxPages    int      `json:"max_pages,omitempty"`
+	Robots      string   `json:"robots"` // how robots.txt was treated
+	Concurrency int      `json:"concurrency,omitempty"`
+	UserAgent   string   `json:"user_agent,omitempty"`
+	FetchImages bool     `json:"fetch_images"`
+	KeepImages  bool     `json:"keep_images"` // image payloads written to the WARC files
+}
+
+// Tool names the software that made the captures. ConfigDigest is the
+// SHA-256 (hex) of the JSON of the manifest's Scope.
+type Tool struct {
+	Name         string `json:"name"`
+	Version      string `json:"version"`
+	ConfigDigest string `json:"config_digest"`
+}
+
+// Isolation records the Tor circuit isolation of a crawl: every site got its
+// own SOCKS username (Key + "/" + host:port), and so its own circuit.
+type Isolation struct {
+	Key   string            `json:"key,omitempty"`
+	Sites map[string]string `json:"sites,omitempty"` // host:port → SOCKS username
+}
+
+// Counts are the totals over a manifest's files.
+type Counts struct {
+	Files     int   `json:"files"`
+	Records   int   `json:"records"`
+	Responses int   `json:"responses"`
+	Bytes     int64 `json:"bytes"`
+}
+
+// ToolVersion returns the module version and VCS revision of the running
+// binary, as far as the build recorded them.
+func ToolVersion() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	v := bi.Main.Version
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			v += " " + s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				v += " (modified)"
+			}
+		}
+	}
+	return v
+}
+
+// ConfigDigest returns the hex SHA-256 of the JSON of s.
+func ConfigDigest(s Scope) string {
+	raw, _ := json.Marshal(s)
+	sum := sha256.Sum256(raw)
+	return hex.EncodeToString(sum[:])
+}
+
+// LoadOrCreateKey returns the Ed25519 signing key kept at path (PKCS #8
+// PEM). On first use it generates one and writes it with mode 0600. It
+// refuses a key file that others may read or write.
+func LoadOrCreateKey(path string) (ed25519.PrivateKey, error) {
+	raw, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		_, priv, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			return nil, fmt.Errorf("evidence: generate signing key: %w", err)
+		}
+		der, err := x509.MarshalPKCS8PrivateKey(priv)
+		if err != nil {
+			return nil, fmt.Errorf("evidence: encode signing key: %w", err)
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, fmt.Errorf("evidence: %w", err)
+		}
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("evidence: create signing key: %w", err)
+		}
+		werr := pem.Encode(f, &pem.Block{Type: "PRIVATE KEY", Bytes: der})
+		if err := f.Close(); werr == nil {
+			werr = err
+		}
+		if werr != nil {
+			return nil, fmt.Errorf("evidence: write signing key: %w", werr)
+		}
+		return priv, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("evidence: read signing key: %w", err)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("evidence: %w", err)
+	}
+	if st.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("evidence: signing key %s has mode %v; want 0600", path, st.Mode().Perm())
+	}
+	block, _ := pem.Decode(raw)
+	if block == nil || block.Type != "PRIVATE KEY" {
+		return nil, fmt.Errorf("evidence: %s holds no PEM private key", path)
+	}
+	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("evidence: parse signing key: %w", err)
+	}
+	priv, ok := k.(ed25519.PrivateKey)
+	if !ok {
+		return nil, fmt.Errorf("evidence: %s is not an Ed25519 key", path)
+	}
+	return priv, nil
+}
+
+// PublicKeyPEM returns pub as a PKIX PEM block, for export.
+func PublicKeyPEM(pub ed25519.PublicKey) []byte {
+	der, _ := x509.MarshalPKIXPublicKey(pub)
+	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+}
+
+// ParsePublicKeyPEM parses what PublicKeyPEM returns.
+func ParsePublicKeyPEM(raw []byte) (ed25519.PublicKey, error) {
+	block, _ := pem.Decode(raw)
+	if block == nil || block.Type != "PUBLIC KEY" {
+		return nil, errors.New("evidence: no PEM public key")
+	}
+	k, err := x509.ParsePKIXPublicKey(block.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("evidence: parse public key: %w", err)
+	}
+	pub, ok := k.(ed25519.PublicKey)
+	if !ok {
+		return nil, errors.New("evidence: the public key is not Ed25519")
+	}
+	return pub, nil
+}
+
+// WriteManifest writes m (its Format and PublicKey set from key) to dir as
+// manifest.json, its signature as manifest.json.sig and the public key as
+// signer.pub. Each file is written to a temporary name and renamed, so a
+// reader never sees half a manifest. The manifest is renamed last, after
+// its signature, so a crash in between leaves a pair that fails Verify
+// rather than a new manifest that looks signed.
+func WriteManifest(dir string, m Manifest, key ed25519.PrivateKey) error {
+	m.Format = ManifestFormat
+	pub := key.Public().(ed25519.PublicKey)
+	m.PublicKey = base64.StdEncoding.EncodeToString(pub)
+	raw, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return fmt.Errorf("evidence: encode manifest: %w", err)
+	}
+	raw = append(raw, '\n')
+	sig := base64.StdEncoding.EncodeToString(ed25519.Sign(key, raw)) + "\n"
+	for _, f := range []struct {
+		name string
+		data []byte
+	}{{PublicKeyName, PublicKeyPEM(pub)}, {SignatureName, []byte(sig)}, {ManifestName, raw}} {
+		if err := writeFileAtomic(filepath.Join(dir, f.name), f.data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func writeFileAtomic(path string, data []byte) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("evidence: %w", err)
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("evidence: write %s: %w", filepath.Base(path), err)
+	}
+	return nil
+}
+
+// ReadManifest reads and parses dir's manifest without checking it.
+func ReadManifest(dir string) (Manifest, []byte, error) {
+	raw, err := os.ReadFile(filepath.Join(dir, ManifestName))
+	if err != nil {
+		return Manifest{}, nil, fmt.Errorf("evidence: %w", err)
+	}
+	var m Manifest
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return Manifest{}, raw, fmt.Errorf("evidence: %s: %w", ManifestName, err)
+	}
+	return m, raw, nil
+}
+
+// Problem is one thing Verify found wrong, naming the file (relative to the
+// directory verified) and, for a bad record, its offset (else -1).
+type Problem struct {
+	File   string `json:"file"`
+	Offset int64  `json:"offset"`
+	Reason string `json:"reason"`
+}
+
+func (p Problem) String() string {
+	if p.Offset >= 0 {
+		return fmt.Sprintf("%s at offset %d: %s", p.File, p.Offset, p.Reason)
+	}
+	return p.File + ": " + p.Reason
+}
+
+// Report is the result of Verify.
+type Report struct {
+	Manifests []string  // manifest paths checked, relative to the directory
+	Files     int       // WARC files re-hashed
+	Records   int       // records whose digests were checked
+	Problems  []Problem // empty when everything verified
+	// Pinned says the signatures were checked against a caller-supplied
+	// key; otherwise against the key each manifest names, which proves
+	// integrity since signing but not who signed.
+	Pinned bool
+}
+
+// OK reports whether nothing was wrong.
+func (r Report) OK() bool { return len(r.Problems) == 0 && len(r.Manifests) > 0 }
+
+// Verify checks the evidence under dir: dir itself when it holds a
+// manifest, else every immediate subdirectory that does. For each manifest
+// it checks the Ed25519 signature (against pub when non-nil, else the key
+// the manifest names), re-hashes every WARC file it lists, re-checks every
+// record's block and payload digests, and reports WARC files on disk that
+// the manifest does not list. It returns an error only when it cannot look
+// (no manifest at all, unreadable directory); what is wrong is in Problems.
+func Verify(dir string, pub ed25519.PublicKey) (Report, error) {
+	rep := Report{Pinned: pub != nil}
+	var dirs []string
+	if _, err := os.Stat(filepath.Join(dir, ManifestName)); err == nil {
+		dirs = []string{"."}
+	} else {
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			return rep, fmt.Errorf("evidence: %w", err)
+		}
+		for _, e := range ents {
+			if _, err := os.Stat(filepath.Join(dir, e.Name(), ManifestName)); e.IsDir() && err == nil {
+				dirs = append(dirs, e.Name())
+			}
+		}
+	}
+	if len(dirs) == 0 {
+		return rep, fmt.Errorf("evidence: no %s in %s or its subdirectories", ManifestName, dir)
+	}
+	for _, d := range dirs {
+		verifyOne(dir, d, pub, &rep)
+	}
+	return rep, nil
+}
+
+func verifyOne(root, rel string, pinned ed25519.PublicKey, rep *Report) {
+	dir := filepath.Join(root, rel)
+	name := func(f string) string { return filepath.ToSlash(filepath.Join(rel, f)) }
+	rep.Manifests = append(rep.Manifests, name(ManifestName))
+	bad := func(file string, off int64, format string, args ...any) {
+		rep.Problems = append(rep.Problems, Problem{File: name(file), Offset: off, Reason: fmt.Sprintf(format, args...)})
+	}
+	m, raw, err := ReadManifest(dir)
+	if err != nil {
+		bad(ManifestName, -1, "%v", err)
+		return
+	}
+	pub := pinned
+	if pub == nil {
+		k, err := base64.StdEncoding.DecodeString(m.PublicKey)
+		if err != nil || len(k) != ed25519.PublicKeySize {
+			bad(ManifestName, -1, "no valid public_key")
+			return
+		}
+		pub = k
+	}
+	sigText, err := os.ReadFile(filepath.Join(dir, SignatureName))
+	if err != nil {
+		bad(SignatureName, -1, "%v", err)
+	} else if sig, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(sigText))); err != nil {
+		bad(SignatureName, -1, "not base64: %v", err)
+	} else if !ed25519.Verify(pub, raw, sig) {
+		bad(ManifestName, -1, "the Ed25519 signature does not verify (the manifest or its signature was changed, or another key signed it)")
+	}
+	listed := map[string]bool{}
+	for _, f := range m.Files {
+		if f.Name != filepath.Base(f.Name) || f.Name == "" || f.Name == "." || f.Name == ".." {
+			bad(ManifestName, -1, "file name %q is not a plain name", f.Name)
+			continue
+		}
+		listed[f.Name] = true
+		path := filepath.Join(dir, f.Name)
+		sum, size, err := hashFile(path)
+		if err != nil {
+			bad(f.Name, -1, "%v", err)
+			continue
+		}
+		rep.Files++
+		if sum != f.SHA256 || size != f.Size {
+			bad(f.Name, -1, "sha256 %s (%d bytes) does not match the manifest's %s (%d bytes)", sum, size, f.SHA256, f.Size)
+		}
+		recs, off, err := verifyRecords(path)
+		rep.Records += recs
+		if err != nil {
+			bad(f.Name, off, "%v", err)
+		}
+	}
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if strings.HasSuffix(e.Name(), ".warc.gz") && !listed[e.Name()] {
+			bad(e.Name(), -1, "WARC file not listed in the manifest")
+		}
+	}
+}
+
+func hashFile(path string) (string, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return "", n, err
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
+}
+
+// verifyRecords reads every record of a WARC file and checks its digests,
+// returning the number checked and, on failure, the offset of the bad record.
+func verifyRecords(path string) (int, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, -1, err
+	}
+	defer f.Close()
+	rd := NewReader(f)
+	n := 0
+	for {
+		r, err := rd.Next()
+		if err == io.EOF {
+			return n, -1, nil
+		}
+		if err != nil {
+			return n, rd.cr.n, err
+		}
+		n++
+		if err := r.Verify(); err != nil {
+			return n, r.Offset, err
+		}
+	}
+}
+
+// sortFiles orders files by name.
+func sortFiles(fs []FileInfo) {
+	sort.Slice(fs, func(i, j int) bool { return fs[i].Name < fs[j].Name })
+}

@@ -1,0 +1,214 @@
+package evidence
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func newTestArchive(t *testing.T) (*Archive, string) {
+	t.Helper()
+	root := t.TempDir()
+	key, err := LoadOrCreateKey(filepath.Join(root, "keys", "evidence.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := NewArchive(ArchiveConfig{Dir: filepath.Join(root, "evidence"), Key: key, Operator: "det. a. smith", LegalAuthority: "warrant 2026/123", MaxFileBytes: 2 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a, root
+}
+
+var testRun = Run{
+	CaseID: "case-7", Seeds: []string{"http://forumabc.onion/"}, StartedAt: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC),
+	Scope:        Scope{Hosts: []string{"forumabc.onion"}, MaxDepth: 3, Robots: "ignored", FetchImages: true},
+	IsolationKey: "crawl-1",
+}
+
+// writeCrawl writes two batches of pages (and one image, not kept) and ends both.
+func writeCrawl(t *testing.T, a *Archive) {
+	t.Helper()
+	for batch := range 2 {
+		for i := range 20 {
+			c := Capture{URL: fmt.Sprintf("http://forumabc.onion/t/%d/%d", batch, i), Status: 200,
+				Header: http.Header{"Content-Type": {"text/html"}}, Body: bytes.Repeat([]byte("post text "), 40+i), FetchedAt: time.Now()}
+			if _, err := a.WriteCapture("crawl-1", batch, c); err != nil {
+				t.Fatal(err)
+			}
+		}
+		loc, err := a.WriteCapture("crawl-1", batch, Capture{URL: "http://forumabc.onion/a.jpg", Status: 200, Header: http.Header{"Content-Type": {"image/jpeg"}}, Body: []byte{1, 2, 3}})
+		if err != nil || loc.File != "" {
+			t.Fatalf("image capture: %+v, %v; want it skipped", loc, err)
+		}
+		if err := a.EndBatch("crawl-1", batch, testRun); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestArchiveManifestVerifies(t *testing.T) {
+	a, root := newTestArchive(t)
+	writeCrawl(t, a)
+	dir := a.CrawlDir("crawl-1")
+	m, _, err := ReadManifest(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.CaseID != "case-7" || m.LegalAuthority != "warrant 2026/123" || m.Operator != "det. a. smith" || m.Format != ManifestFormat {
+		t.Errorf("manifest identity fields: %+v", m)
+	}
+	if m.Counts.Responses != 40 || m.Counts.Files != len(m.Files) || m.Counts.Files < 4 {
+		t.Errorf("counts %+v over %d files; want 40 responses in several rotated files", m.Counts, len(m.Files))
+	}
+	if got := m.TorIsolation.Sites["forumabc.onion:80"]; got != "crawl-1/forumabc.onion:80" {
+		t.Errorf("isolation of forumabc.onion:80 = %q", got)
+	}
+	if m.Tool.ConfigDigest != ConfigDigest(m.Scope) || len(m.Tool.ConfigDigest) != 64 {
+		t.Errorf("config digest %q does not digest the scope", m.Tool.ConfigDigest)
+	}
+	if !m.EndedAt.After(m.StartedAt) {
+		t.Errorf("ended %v not after started %v", m.EndedAt, m.StartedAt)
+	}
+	pub := a.cfg.Key.Public().(ed25519.PublicKey)
+	for _, verifyDir := range []string{dir, filepath.Join(root, "evidence")} {
+		rep, err := Verify(verifyDir, pub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rep.OK() || rep.Files != len(m.Files) || rep.Records != m.Counts.Records || !rep.Pinned {
+			t.Fatalf("Verify(%s) = %+v; want every file and record verified", verifyDir, rep)
+		}
+	}
+	exported, err := ParsePublicKeyPEM(mustRead(t, filepath.Join(dir, PublicKeyName)))
+	if err != nil || !exported.Equal(pub) {
+		t.Fatalf("signer.pub is not the signing key's public key: %v", err)
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func flipByte(t *testing.T, path string, at int) {
+	t.Helper()
+	b := mustRead(t, path)
+	if at < 0 {
+		at += len(b)
+	}
+	b[at] ^= 0x01
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestVerifyNamesTamperedFile(t *testing.T) {
+	cases := []struct {
+		name   string
+		tamper func(t *testing.T, dir string, m Manifest)
+		want   string
+	}{
+		{"one byte of a WARC file", func(t *testing.T, dir string, m Manifest) {
+			flipByte(t, filepath.Join(dir, m.Files[1].Name), len(mustRead(t, filepath.Join(dir, m.Files[1].Name)))/2)
+		}, "crawl-1/" + "FILE1"},
+		{"one byte of the manifest", func(t *testing.T, dir string, m Manifest) {
+			raw := mustRead(t, filepath.Join(dir, ManifestName))
+			raw = bytes.Replace(raw, []byte("warrant 2026/123"), []byte("warrant 2026/124"), 1)
+			os.WriteFile(filepath.Join(dir, ManifestName), raw, 0o600)
+		}, "crawl-1/manifest.json"},
+		{"a WARC file added", func(t *testing.T, dir string, m Manifest) {
+			os.WriteFile(filepath.Join(dir, "extra.warc.gz"), mustRead(t, filepath.Join(dir, m.Files[0].Name)), 0o600)
+		}, "crawl-1/extra.warc.gz"},
+		{"a WARC file removed", func(t *testing.T, dir string, m Manifest) {
+			os.Remove(filepath.Join(dir, m.Files[0].Name))
+		}, "crawl-1/" + "FILE0"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name+" fails verification naming the file", func(t *testing.T) {
+			a, root := newTestArchive(t)
+			writeCrawl(t, a)
+			dir := a.CrawlDir("crawl-1")
+			m, _, _ := ReadManifest(dir)
+			tc.tamper(t, dir, m)
+			want := strings.NewReplacer("FILE0", m.Files[0].Name, "FILE1", m.Files[1].Name).Replace(tc.want)
+			rep, err := Verify(filepath.Join(root, "evidence"), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.OK() {
+				t.Fatalf("Verify passed after tampering")
+			}
+			found := false
+			for _, p := range rep.Problems {
+				found = found || p.File == want
+			}
+			if !found {
+				t.Fatalf("problems %v do not name %s", rep.Problems, want)
+			}
+		})
+	}
+	t.Run("a manifest signed by another key fails against the pinned key", func(t *testing.T) {
+		a, _ := newTestArchive(t)
+		writeCrawl(t, a)
+		other, _, _ := ed25519.GenerateKey(nil)
+		rep, err := Verify(a.CrawlDir("crawl-1"), other)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.OK() || rep.Problems[0].File != "manifest.json" {
+			t.Fatalf("Verify with another key = %+v; want a signature problem on manifest.json", rep)
+		}
+	})
+}
+
+func TestArchiveRetriedBatchReplacesFiles(t *testing.T) {
+	a, _ := newTestArchive(t)
+	for i := range 30 {
+		a.WriteCapture("crawl-1", 5, Capture{URL: fmt.Sprintf("http://x.onion/%d", i), Status: 200, Body: bytes.Repeat([]byte("x"), 500)})
+	}
+	a.AbortBatch("crawl-1", 5)
+	if _, err := a.WriteCapture("crawl-1", 5, Capture{URL: "http://x.onion/again", Status: 200, Body: []byte("again")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.EndBatch("crawl-1", 5, testRun); err != nil {
+		t.Fatal(err)
+	}
+	m, _, _ := ReadManifest(a.CrawlDir("crawl-1"))
+	if m.Counts.Responses != 1 || len(m.Files) != 1 {
+		t.Fatalf("manifest lists %d files, %d responses; want only the retry's one file and response", len(m.Files), m.Counts.Responses)
+	}
+	if rep, _ := Verify(a.CrawlDir("crawl-1"), nil); !rep.OK() {
+		t.Fatalf("problems: %v", rep.Problems)
+	}
+}
+
+func TestLoadOrCreateKey(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "k", "evidence.key")
+	k1, err := LoadOrCreateKey(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := os.Stat(path)
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("key file mode %v (%v); want 0600", st.Mode().Perm(), err)
+	}
+	k2, err := LoadOrCreateKey(path)
+	if err != nil || !k1.Equal(k2) {
+		t.Fatalf("second load gave another key (%v)", err)
+	}
+	os.Chmod(path, 0o644)
+	if _, err := LoadOrCreateKey(path); err == nil {
+		t.Fatal("a world-readable key was accepted")
+	}
+}
