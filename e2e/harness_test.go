@@ -57,7 +57,13 @@ var apiLine = regexp.MustCompile(`Web page and API: (http://\S+?)/?$`)
 // until it prints its API URL.
 func startUp(t testing.TB, extra ...string) *instance {
 	t.Helper()
-	data := t.TempDir()
+	return startUpIn(t, t.TempDir(), extra...)
+}
+
+// startUpIn is startUp on the data directory data, which may hold the state
+// of an earlier `vigil up` (a restart).
+func startUpIn(t testing.TB, data string, extra ...string) *instance {
+	t.Helper()
 	args := append([]string{"up", "--data", data, "--listen", "127.0.0.1:0", "--temporal-ui-port", "-1"}, extra...)
 	cmd := exec.Command(vigilBin, args...)
 	stdout, err := cmd.StdoutPipe()
@@ -108,6 +114,16 @@ func startUp(t testing.TB, extra ...string) *instance {
 		t.Fatalf("vigil up did not print its URL within 3 minutes:\n%s", tail(logs.String(), 4000))
 	}
 	return inst
+}
+
+// kill ends the instance with SIGKILL, as a crash would: no deferred
+// cleanup runs, nothing is flushed, and it waits until the process is gone.
+func (inst *instance) kill(t testing.TB) {
+	t.Helper()
+	if err := inst.cmd.Process.Kill(); err != nil {
+		t.Fatalf("kill vigil up: %v", err)
+	}
+	_ = inst.cmd.Wait() // "signal: killed"
 }
 
 // runVigil runs the CLI and returns stdout, stderr and the exit code.
