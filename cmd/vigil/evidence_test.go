@@ -1,0 +1,75 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"vigil/evidence"
+)
+
+// runCLI runs the command line args and returns its output and error.
+func runCLI(args ...string) (string, error) {
+	root := newRoot()
+	var out bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&out)
+	root.SetArgs(args)
+	err := root.ExecuteContext(context.Background())
+	return out.String(), err
+}
+
+func TestEvidenceVerifyCommand(t *testing.T) {
+	data := t.TempDir()
+	key, err := evidence.LoadOrCreateKey(evidenceKeyPath(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := evidence.NewArchive(evidence.ArchiveConfig{Dir: evidenceDir(data), Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		if _, err := a.WriteCapture("crawl-9", 0, evidence.Capture{URL: fmt.Sprintf("http://site.onion/%d", i), Status: 200,
+			Header: http.Header{"Content-Type": {"text/html"}}, Body: []byte("page"), FetchedAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := a.EndBatch("crawl-9", 0, evidence.Run{CaseID: "c1"}); err != nil {
+		t.Fatal(err)
+	}
+	pem, err := runCLI("evidence", "pubkey", "--data", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := evidence.ParsePublicKeyPEM([]byte(pem))
+	if err != nil || !pub.Equal(key.Public().(ed25519.PublicKey)) {
+		t.Fatalf("pubkey printed %q (%v); want the signing key's public key", pem, err)
+	}
+	pubFile := filepath.Join(t.TempDir(), "signer.pem")
+	os.WriteFile(pubFile, []byte(pem), 0o600)
+
+	out, err := runCLI("evidence", "verify", "--pubkey", pubFile, evidenceDir(data))
+	if err != nil || !strings.HasPrefix(out, "OK 1 manifests, 1 WARC files, 11 records verified") {
+		t.Fatalf("verify of untouched evidence: %q, %v", out, err)
+	}
+
+	warc := filepath.Join(evidenceDir(data), "crawl-9", "b000000-00000.warc.gz")
+	raw, err := os.ReadFile(warc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw[len(raw)-3] ^= 0xff
+	os.WriteFile(warc, raw, 0o600)
+	out, err = runCLI("evidence", "verify", "--pubkey", pubFile, evidenceDir(data))
+	if err == nil || !strings.Contains(err.Error(), "crawl-9/b000000-00000.warc.gz") || !strings.Contains(out, "FAIL crawl-9/b000000-00000.warc.gz") {
+		t.Fatalf("verify of a tampered WARC: %q, %v; want a failure naming the file", out, err)
+	}
+}
