@@ -1,11 +1,8 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"io"
 	"net/url"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -19,8 +16,8 @@ func newCrawlCmd() *cobra.Command {
 		wait   bool
 	)
 	cmd := &cobra.Command{
-		Use:   "crawl [flags] SEED_URL...",
-		Short: "Start a crawl of the sites of the seed URLs",
+		Use:   "crawl [flags] SEED_URL... | crawl pause|resume|stop CRAWL_ID",
+		Short: "Start a crawl of the sites of the seed URLs, or pause, resume or stop one",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			for _, a := range args {
@@ -48,37 +45,11 @@ func newCrawlCmd() *cobra.Command {
 	cmd.Flags().IntVar(&req.MaxDepth, "depth", 0, "link depth from the seeds (0: default 5, -1: unlimited)")
 	cmd.Flags().IntVar(&req.MaxPages, "max-pages", 0, "stop after this many pages (0: default 1000)")
 	cmd.Flags().StringVar(&req.CaseID, "case", "", "case ID the crawl belongs to")
-	cmd.Flags().BoolVar(&wait, "wait", false, "wait for the crawl to end, printing progress")
+	cmd.Flags().BoolVar(&wait, "wait", false, "wait for the crawl to end: a live progress bar on a terminal, plain lines otherwise")
+	cmd.AddCommand(
+		newCrawlControlCmd("pause", "Pause a running crawl after its current batch"),
+		newCrawlControlCmd("resume", "Resume a paused crawl"),
+		newCrawlControlCmd("stop", "Stop a crawl after its current batch; what it captured stays indexed"),
+	)
 	return cmd
-}
-
-// waitCrawl polls a crawl's status until it ends, printing a line whenever it
-// changes. It fails if the crawl ends in any state but finished.
-func waitCrawl(ctx context.Context, c *apiClient, id string, out io.Writer) error {
-	last := ""
-	tick := time.NewTicker(250 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		var st vigil.CrawlStatus
-		if err := c.do(ctx, "GET", "/api/crawls/"+url.PathEscape(id), nil, &st); err != nil {
-			return err
-		}
-		line := fmt.Sprintf("%s: %s, %d pages fetched, %d queued, %d indexed, %d findings, %d images, %d errors",
-			id, st.State, st.Pages, st.Queued, st.Indexed, st.Findings, st.Images, st.Errors)
-		if line != last {
-			fmt.Fprintln(out, line)
-			last = line
-		}
-		if st.Done() {
-			if st.State != "finished" && st.State != "stopped" {
-				return fmt.Errorf("crawl %s %s: %s", id, st.State, st.LastError)
-			}
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-tick.C:
-		}
-	}
 }
