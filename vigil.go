@@ -53,6 +53,11 @@ type Document struct {
 	Size        int       `json:"size"`   // bytes of the body as received
 	SHA256      string    `json:"sha256"` // hex SHA-256 of the body as received
 	CapturedAt  time.Time `json:"captured_at"`
+	// WARCFile and WARCOffset locate the capture's WARC response record when
+	// evidence archiving is on: the file's base name in the crawl's evidence
+	// directory and the offset of the record's gzip member (package evidence).
+	WARCFile   string `json:"warc_file,omitempty"`
+	WARCOffset int64  `json:"warc_offset,omitempty"`
 }
 
 // Finding is one contact found in a document, with its provenance.
