@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
@@ -138,5 +139,39 @@ func TestCrawlSitePausesResumesAndStops(t *testing.T) {
 	}
 	if prog.Indexed != prog.Pages {
 		t.Fatalf("indexed %d of %d pages after stop", prog.Indexed, prog.Pages)
+	}
+}
+
+// TestCrawlSiteReportsRateAndETA checks that the progress query measures the
+// fetch rate in workflow time and estimates the time left from it: batches of
+// 100 pages that take 10 s each are 10 pages/s, and with 200 pages queued the
+// estimate is 20 s.
+func TestCrawlSiteReportsRateAndETA(t *testing.T) {
+	f := &fakeSite{total: 300, indexed: map[string]int{}}
+	env := newEnv(t, f)
+	env.OnActivity(ActivityCrawlBatch, mock.Anything, mock.Anything).Return(f.crawl).After(10 * time.Second)
+	var mid Progress
+	env.RegisterDelayedCallback(func() {
+		v, err := env.QueryWorkflow(QueryProgress)
+		if err == nil {
+			err = v.Get(&mid)
+		}
+		if err != nil {
+			t.Error(err)
+		}
+	}, 15*time.Second)
+	env.ExecuteWorkflow(CrawlSite, CrawlParams{CrawlID: "c1", Seeds: []string{"http://127.0.0.1/"}, MaxPages: 1000, BatchSize: 100})
+	var end Progress
+	if err := env.GetWorkflowResult(&end); err != nil {
+		t.Fatal(err)
+	}
+	if mid.Pages != 100 || mid.Queued != 200 || mid.Rate != 10 || mid.ETASeconds != 20 || mid.MaxPages != 1000 {
+		t.Fatalf("progress after the first batch = %+v; want 100 pages, 200 queued, rate 10/s, ETA 20 s", mid)
+	}
+	if mid.StartedAt.IsZero() || !mid.UpdatedAt.After(mid.StartedAt) {
+		t.Fatalf("started %v, updated %v: want workflow times, updated after started", mid.StartedAt, mid.UpdatedAt)
+	}
+	if end.State != StateFinished || end.Pages != 300 || end.ETASeconds != 0 {
+		t.Fatalf("final progress = %+v; want finished, 300 pages, no ETA", end)
 	}
 }
