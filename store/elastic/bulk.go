@@ -33,7 +33,8 @@ const maxReportedItems = 5
 var flushStatusRE = regexp.MustCompile(`flush: \[(\d{3})`)
 
 // bulk writes ops through one esutil.BulkIndexer per attempt. Items that
-// fail with 429 or 5xx, or whose whole request failed with 429 or 5xx, are
+// fail with 429 or 5xx, or 409 (a page update that lost every
+// retry_on_conflict race), or whose whole request failed with 429 or 5xx, are
 // retried up to s.maxRetries times after s.backoff; a transport failure is
 // not retried here (the client already retried it) and yields an
 // EUNAVAILABLE error. Items rejected with any other status are not retried:
@@ -85,7 +86,7 @@ func (s *Store) bulk(ctx context.Context, what string, ops []bulkOp) error {
 						} else {
 							fatalErr = unavailable(err)
 						}
-					case res.Status == 429 || res.Status >= 500:
+					case res.Status == 429 || res.Status == 409 || res.Status >= 500:
 						retry = append(retry, op)
 						lastErr = vigil.Errorf(vigil.EUNAVAILABLE, "%s %s: status %d %s: %s", op.index, op.id, res.Status, res.Error.Type, res.Error.Reason)
 					default:

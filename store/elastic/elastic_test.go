@@ -308,6 +308,26 @@ func TestBulkFailures(t *testing.T) {
 		}
 	})
 
+	t.Run("a page update that lost its conflict retries is retried", func(t *testing.T) {
+		f := newFake(t)
+		s := open(t, f)
+		f.reset()
+		r := f.on(http.MethodPost, "/_bulk")
+		first := true
+		r.fn = func(req request) reply {
+			if first {
+				first = false
+				return bulkReply(req, map[int]int{1: 409})
+			}
+			return bulkReply(req, nil)
+		}
+		must(t, s.PutDocuments(t.Context(), []vigil.Document{sampleDoc(), {ID: "other", URL: "http://alpha.onion/o"}}))
+		reqs := f.requests()
+		if len(reqs) != 2 || strings.Count(string(reqs[1].Body), "\n") != 2 || !strings.Contains(string(reqs[1].Body), `"_id":"other"`) {
+			t.Errorf("requests %v, want the conflicting update alone retried", reqs)
+		}
+	})
+
 	t.Run("a whole bulk request rejected with 429 is retried, then succeeds", func(t *testing.T) {
 		f := newFake(t)
 		s := open(t, f)
