@@ -202,6 +202,15 @@ func TestCaptures(t *testing.T) {
 			t.Fatalf("capture %q, want second", b)
 		}
 	})
+	t.Run("SyncCaptures succeeds on an open store and is unavailable once closed", func(t *testing.T) {
+		s := open(t, t.TempDir())
+		must(t, s.PutCapture(t.Context(), vigil.DocumentID("c", "http://a.onion/"), []byte("x")))
+		must(t, s.SyncCaptures(t.Context()))
+		must(t, s.Close())
+		if code := vigil.ErrorCode(s.SyncCaptures(t.Context())); code != vigil.EUNAVAILABLE {
+			t.Fatalf("sync after close: code %q, want %s", code, vigil.EUNAVAILABLE)
+		}
+	})
 	t.Run("IDs that could name other paths are invalid", func(t *testing.T) {
 		s := open(t, t.TempDir())
 		for _, id := range []string{"", "../x", "a/b", ".", "..", "a\x00", strings.Repeat("a", 129)} {
