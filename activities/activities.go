@@ -54,6 +54,10 @@ type Activities struct {
 	// captures; the records and any template drift wait with the capture,
 	// and IndexBatch logs and counts the drift. Records are not indexed yet.
 	Templates *templates.Set
+	// Evidence, when set, archives every page CrawlBatch captures as WARC
+	// records (the document records where) and refreshes the crawl's signed
+	// manifest at the end of every batch, before the commit.
+	Evidence EvidenceArchive
 }
 
 // Register registers the activities on w under their workflow names.
@@ -169,6 +173,9 @@ func (a *Activities) CrawlBatch(ctx context.Context, in workflows.CrawlBatchInpu
 			if err := a.Captures.PutCapture(ctx, doc.ID, p.Body); err != nil {
 				return fmt.Errorf("store capture of %s: %w", doc.URL, err)
 			}
+			if err := a.archivePage(in, p, &doc); err != nil {
+				return err
+			}
 			pend := crawlstate.Pending{Document: doc, Page: *page}
 			if a.Templates != nil && p.Doc != nil {
 				pend.Records, pend.Drift = a.applyTemplates(p, page)
@@ -211,7 +218,11 @@ func (a *Activities) CrawlBatch(ctx context.Context, in workflows.CrawlBatchInpu
 	if err != nil {
 		// Proxy down, context cancelled: nothing is committed and the batch
 		// is retried from the same frontier.
+		a.endEvidence(in, meta, cfg, true)
 		return res, fmt.Errorf("crawl batch %d: %w", in.Batch, err)
+	}
+	if err := a.endEvidence(in, meta, cfg, false); err != nil {
+		return res, err
 	}
 	for _, img := range orphans {
 		if i, ok := byPage[img.PageURL]; ok {

@@ -1,0 +1,75 @@
+package activities
+
+import (
+	"fmt"
+	"net/http"
+
+	"vigil"
+	"vigil/crawler"
+	"vigil/evidence"
+	"vigil/store/crawlstate"
+	"vigil/workflows"
+)
+
+// EvidenceArchive keeps captures as WARC records with a signed manifest per
+// crawl (implemented by *evidence.Archive). WriteCapture may be called from
+// several goroutines at once.
+type EvidenceArchive interface {
+	// WriteCapture writes one capture into the batch's WARC files and says
+	// where its response record is (zero when it was not written: an image
+	// while images are not kept).
+	WriteCapture(crawlID string, batch int, c evidence.Capture) (evidence.Location, error)
+	// EndBatch seals the batch's files and refreshes the crawl's signed
+	// manifest; it is called before the batch is committed.
+	EndBatch(crawlID string, batch int, run evidence.Run) error
+	// AbortBatch drops the batch's writer after a failed attempt; the retry
+	// replaces its files.
+	AbortBatch(crawlID string, batch int)
+}
+
+var _ EvidenceArchive = (*evidence.Archive)(nil)
+
+// archivePage writes p to the evidence archive, when there is one, and
+// records the location on doc.
+func (a *Activities) archivePage(in workflows.CrawlBatchInput, p *crawler.Page, doc *vigil.Document) error {
+	if a.Evidence == nil {
+		return nil
+	}
+	loc, err := a.Evidence.WriteCapture(in.CrawlID, in.Batch, evidence.Capture{
+		Method: http.MethodGet, URL: p.URL, RequestHeader: http.Header{"User-Agent": {a.userAgent()}},
+		Status: p.Status, Header: p.Header, Body: p.Body, Truncated: p.Truncated, FetchedAt: p.FetchedAt,
+	})
+	if err != nil {
+		return fmt.Errorf("archive %s as WARC: %w", p.URL, err)
+	}
+	doc.WARCFile, doc.WARCOffset = loc.File, loc.Offset
+	return nil
+}
+
+func (a *Activities) userAgent() string {
+	if a.Crawler.UserAgent != "" {
+		return a.Crawler.UserAgent
+	}
+	return crawler.DefaultUserAgent
+}
+
+// endEvidence seals the batch's WARC files and refreshes the crawl's signed
+// manifest; with failed set it only drops the batch's writer.
+func (a *Activities) endEvidence(in workflows.CrawlBatchInput, meta crawlstate.Meta, cfg crawler.Config, failed bool) error {
+	if a.Evidence == nil {
+		return nil
+	}
+	if failed {
+		a.Evidence.AbortBatch(in.CrawlID, in.Batch)
+		return nil
+	}
+	err := a.Evidence.EndBatch(in.CrawlID, in.Batch, evidence.Run{
+		CaseID: meta.CaseID, Seeds: meta.Seeds, StartedAt: meta.Created, IsolationKey: in.CrawlID,
+		Scope: evidence.Scope{Hosts: meta.Hosts, MaxDepth: cfg.MaxDepth, Robots: "ignored: robots.txt is not fetched",
+			Concurrency: cfg.Concurrency, UserAgent: a.userAgent(), FetchImages: cfg.FetchImages},
+	})
+	if err != nil {
+		return fmt.Errorf("seal evidence of batch %d: %w", in.Batch, err)
+	}
+	return nil
+}
