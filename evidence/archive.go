@@ -32,6 +32,10 @@ type ArchiveConfig struct {
 	// ToolName and ToolVersion name the software; "" means "vigil" and
 	// ToolVersion().
 	ToolName, ToolVersion string
+	// Network says how the crawls reach sites: "" or "tor" (a circuit per
+	// site, recorded in each manifest), or "direct" (lab mode: no Tor, and
+	// no isolation is claimed).
+	Network string
 }
 
 // Run describes the crawl a batch belongs to, for its manifest.
@@ -208,6 +212,10 @@ func (a *Archive) EndBatch(crawlID string, batch int, run Run) error {
 		Tool: Tool{Name: a.cfg.ToolName, Version: a.cfg.ToolVersion, ConfigDigest: ConfigDigest(run.Scope)},
 	}
 	m.Scope.KeepImages = a.cfg.KeepImages
+	m.Scope.Network = a.cfg.Network
+	if m.Scope.Network == "" {
+		m.Scope.Network = "tor"
+	}
 	m.Tool.ConfigDigest = ConfigDigest(m.Scope)
 	for _, p := range paths {
 		if open[p] {
@@ -227,7 +235,7 @@ func (a *Archive) EndBatch(crawlID string, batch int, run Run) error {
 		m.Counts.Responses += (f.Records - 1) / 2
 	}
 	sortFiles(m.Files)
-	if run.IsolationKey != "" {
+	if run.IsolationKey != "" && m.Scope.Network != "direct" {
 		m.TorIsolation.Key = run.IsolationKey
 		m.TorIsolation.Sites = map[string]string{}
 		for _, h := range run.Scope.Hosts {

@@ -57,7 +57,8 @@ type Scope struct {
 	Hosts       []string `json:"hosts"`
 	MaxDepth    int      `json:"max_depth"` // 0: unlimited
 	MaxPages    int      `json:"max_pages,omitempty"`
-	Robots      string   `json:"robots"` // how robots.txt was treated
+	Robots      string   `json:"robots"`  // how robots.txt was treated
+	Network     string   `json:"network"` // "tor" or "direct" (lab mode)
 	Concurrency int      `json:"concurrency,omitempty"`
 	UserAgent   string   `json:"user_agent,omitempty"`
 	FetchImages bool     `json:"fetch_images"`

@@ -212,3 +212,19 @@ func TestLoadOrCreateKey(t *testing.T) {
 		t.Fatal("a world-readable key was accepted")
 	}
 }
+
+func TestArchiveDirectNetworkClaimsNoIsolation(t *testing.T) {
+	_, key, _ := ed25519.GenerateKey(nil)
+	a, err := NewArchive(ArchiveConfig{Dir: t.TempDir(), Key: key, Network: "direct"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.WriteCapture("crawl-1", 0, Capture{URL: "http://127.0.0.1:8000/", Status: 200, Body: []byte("lab")})
+	if err := a.EndBatch("crawl-1", 0, testRun); err != nil {
+		t.Fatal(err)
+	}
+	m, _, _ := ReadManifest(a.CrawlDir("crawl-1"))
+	if m.Scope.Network != "direct" || m.TorIsolation.Key != "" || len(m.TorIsolation.Sites) != 0 {
+		t.Fatalf("lab-mode manifest network %q isolation %+v; want direct and none", m.Scope.Network, m.TorIsolation)
+	}
+}
