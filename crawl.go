@@ -54,3 +54,42 @@ type CrawlService interface {
 	Crawls(ctx context.Context) ([]CrawlStatus, error)
 	ControlCrawl(ctx context.Context, id, command string) error
 }
+
+// ScheduleRequest asks for a crawl to start on a fixed interval. Every and
+// CatchupWindow are Go durations ("6h", "30m"). A run whose time comes while
+// the previous run of the schedule is still going is skipped.
+type ScheduleRequest struct {
+	Every string `json:"every"` // at least 1s
+	// CatchupWindow is how late a run missed while Vigil was down may still
+	// start ("" : one hour; at least 10s).
+	CatchupWindow string       `json:"catchup_window,omitempty"`
+	Crawl         CrawlRequest `json:"crawl"`
+	Note          string       `json:"note,omitempty"`
+}
+
+// ScheduleStatus is where a schedule stands. RecentCrawls are the IDs of the
+// crawls it started most recently, oldest first.
+type ScheduleStatus struct {
+	ID            string       `json:"id"`
+	Every         string       `json:"every"`
+	CatchupWindow string       `json:"catchup_window,omitempty"`
+	Crawl         CrawlRequest `json:"crawl"`
+	Paused        bool         `json:"paused"`
+	Note          string       `json:"note,omitempty"`
+	Runs          int          `json:"runs"`
+	Skipped       int          `json:"skipped,omitempty"` // runs skipped because the previous one was still going
+	RecentCrawls  []string     `json:"recent_crawls,omitempty"`
+	NextRuns      []time.Time  `json:"next_runs,omitempty"`
+	CreatedAt     time.Time    `json:"created_at,omitzero"`
+}
+
+// ScheduleService creates and controls crawl schedules. CreateSchedule
+// returns EINVALID for a bad interval, window or crawl request;
+// ControlSchedule accepts "pause", "resume" and "delete" and returns
+// ENOTFOUND for an unknown ID. Both return EUNAVAILABLE when the scheduler
+// cannot be reached.
+type ScheduleService interface {
+	CreateSchedule(ctx context.Context, req ScheduleRequest) (ScheduleStatus, error)
+	Schedules(ctx context.Context) ([]ScheduleStatus, error)
+	ControlSchedule(ctx context.Context, id, command string) error
+}

@@ -123,6 +123,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("GET /api/crawls/{id}", s.auth(s.getCrawl))
 	s.mux.HandleFunc("POST /api/crawls/{id}/{command}", s.auth(s.controlCrawl))
 	s.matchRoutes()
+	s.scheduleRoutes()
 	s.pageRoutes()
 }
 

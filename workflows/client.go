@@ -42,23 +42,12 @@ func (s *Service) taskQueue() string {
 
 // StartCrawl validates req and starts a crawl workflow with a fresh ID.
 func (s *Service) StartCrawl(ctx context.Context, req vigil.CrawlRequest) (vigil.CrawlStatus, error) {
-	if len(req.Seeds) == 0 {
-		return vigil.CrawlStatus{}, vigil.Errorf(vigil.EINVALID, "no seed URL given")
-	}
-	for _, seed := range req.Seeds {
-		u, err := url.Parse(seed)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return vigil.CrawlStatus{}, vigil.Errorf(vigil.EINVALID, "seed %q is not an http(s) URL with a host", seed)
-		}
-	}
-	if req.MaxPages < 0 {
-		return vigil.CrawlStatus{}, vigil.Errorf(vigil.EINVALID, "max pages must not be negative")
+	if err := validateCrawl(req); err != nil {
+		return vigil.CrawlStatus{}, err
 	}
 	id := "crawl-" + time.Now().UTC().Format("20060102-150405") + "-" + randomHex(3)
-	params := CrawlParams{
-		CrawlID: id, CaseID: req.CaseID, Seeds: req.Seeds, MaxDepth: req.MaxDepth, MaxPages: req.MaxPages,
-		BatchSize: s.BatchSize, BatchesPerRun: s.BatchesPerRun, HeartbeatTimeout: s.HeartbeatTimeout,
-	}
+	params := s.params(req)
+	params.CrawlID = id
 	_, err := s.Client.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                    id,
 		TaskQueue:             s.taskQueue(),
@@ -68,6 +57,31 @@ func (s *Service) StartCrawl(ctx context.Context, req vigil.CrawlRequest) (vigil
 		return vigil.CrawlStatus{}, unavailable("start crawl", err)
 	}
 	return vigil.CrawlStatus{ID: id, Seeds: req.Seeds, CaseID: req.CaseID, State: StateRunning, StartedAt: time.Now().UTC()}, nil
+}
+
+// validateCrawl checks a crawl request; its errors are EINVALID.
+func validateCrawl(req vigil.CrawlRequest) error {
+	if len(req.Seeds) == 0 {
+		return vigil.Errorf(vigil.EINVALID, "no seed URL given")
+	}
+	for _, seed := range req.Seeds {
+		u, err := url.Parse(seed)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return vigil.Errorf(vigil.EINVALID, "seed %q is not an http(s) URL with a host", seed)
+		}
+	}
+	if req.MaxPages < 0 {
+		return vigil.Errorf(vigil.EINVALID, "max pages must not be negative")
+	}
+	return nil
+}
+
+// params is the workflow input of a crawl request, without a crawl ID.
+func (s *Service) params(req vigil.CrawlRequest) CrawlParams {
+	return CrawlParams{
+		CaseID: req.CaseID, Seeds: req.Seeds, MaxDepth: req.MaxDepth, MaxPages: req.MaxPages,
+		BatchSize: s.BatchSize, BatchesPerRun: s.BatchesPerRun, HeartbeatTimeout: s.HeartbeatTimeout,
+	}
 }
 
 // Crawl returns a crawl's status: the progress query while it runs, its

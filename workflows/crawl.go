@@ -18,6 +18,11 @@ import (
 // signal pauses, resumes or stops the crawl between batches.
 func CrawlSite(ctx workflow.Context, p CrawlParams) (Progress, error) {
 	p.withDefaults()
+	if p.CrawlID == "" {
+		// Runs started by a schedule: each run is its own crawl, named by
+		// its workflow ID.
+		p.CrawlID = workflow.GetInfo(ctx).WorkflowExecution.ID
+	}
 	prog := p.Progress
 	if prog.State == "" {
 		prog.State = StateRunning

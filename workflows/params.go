@@ -56,7 +56,7 @@ const DefaultHeartbeatTimeout = time.Minute
 
 // CrawlParams starts a CrawlSite workflow. Fields are only ever added.
 type CrawlParams struct {
-	CrawlID  string   `json:"crawl_id"` // also the workflow ID
+	CrawlID  string   `json:"crawl_id"` // the workflow ID; empty: taken from the workflow ID (schedules)
 	CaseID   string   `json:"case_id,omitempty"`
 	Seeds    []string `json:"seeds"`
 	MaxDepth int      `json:"max_depth,omitempty"` // 0: DefaultMaxDepth; -1: unlimited
