@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"vigil/evidence"
 )
@@ -110,4 +111,39 @@ func newEvidencePubkeyCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&dataDir, "data", "vigil-data", "data directory of `vigil up`")
 	return cmd
+}
+
+// evidenceFlags are the `vigil up` settings of evidence archiving.
+type evidenceFlags struct {
+	Off            bool
+	KeepImages     bool
+	Operator       string
+	LegalAuthority string
+	MaxFileBytes   int64
+}
+
+func (e *evidenceFlags) register(f *pflag.FlagSet) {
+	f.BoolVar(&e.Off, "no-evidence", false, "do not write WARC evidence files and signed manifests under DATA/evidence")
+	f.BoolVar(&e.KeepImages, "evidence-keep-images", false, "also write image responses into the WARC files (off: victim safety)")
+	f.StringVar(&e.Operator, "operator", envOr("USER", ""), "operator named in every evidence manifest")
+	f.StringVar(&e.LegalAuthority, "legal-authority", "", "legal authority reference (warrant, order) named in every evidence manifest")
+	f.Int64Var(&e.MaxFileBytes, "warc-max-bytes", evidence.DefaultMaxFileBytes, "size at which a WARC file is closed and the next started")
+}
+
+// openEvidence returns the evidence archive under dataDir, creating its
+// signing key (DATA/keys/evidence.key, 0600) on first use; nil when off.
+func openEvidence(e evidenceFlags, dataDir string, direct bool) (*evidence.Archive, error) {
+	if e.Off {
+		return nil, nil
+	}
+	key, err := evidence.LoadOrCreateKey(evidenceKeyPath(dataDir))
+	if err != nil {
+		return nil, err
+	}
+	network := "tor"
+	if direct {
+		network = "direct"
+	}
+	return evidence.NewArchive(evidence.ArchiveConfig{Dir: evidenceDir(dataDir), Key: key, KeepImages: e.KeepImages,
+		MaxFileBytes: e.MaxFileBytes, Operator: e.Operator, LegalAuthority: e.LegalAuthority, Network: network})
 }

@@ -73,3 +73,18 @@ func TestEvidenceVerifyCommand(t *testing.T) {
 		t.Fatalf("verify of a tampered WARC: %q, %v; want a failure naming the file", out, err)
 	}
 }
+
+func TestOpenEvidenceCreatesAPrivateKey(t *testing.T) {
+	data := t.TempDir()
+	if a, err := openEvidence(evidenceFlags{Off: true}, data, false); a != nil || err != nil {
+		t.Fatalf("--no-evidence gave %v, %v; want no archive", a, err)
+	}
+	a, err := openEvidence(evidenceFlags{Operator: "op"}, data, true)
+	if err != nil || a == nil {
+		t.Fatalf("openEvidence = %v, %v", a, err)
+	}
+	st, err := os.Stat(evidenceKeyPath(data))
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("key %v, %v; want a 0600 file", st, err)
+	}
+}

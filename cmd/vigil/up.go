@@ -55,6 +55,7 @@ type upConfig struct {
 	// HeartbeatTimeout is how soon a crawl batch of a dead worker is
 	// retried elsewhere (0: the workflow default).
 	HeartbeatTimeout time.Duration
+	Evidence         evidenceFlags
 }
 
 func newUpCmd() *cobra.Command {
@@ -95,6 +96,7 @@ reaches loopback sites only, without Tor, and is meant for tests.`,
 	f.StringVar(&cfg.Region, "region", "US", "default country for phone numbers written without a country code")
 	f.DurationVar(&cfg.HeartbeatTimeout, "heartbeat-timeout", workflows.DefaultHeartbeatTimeout, "how soon a crawl batch whose worker died is retried (new crawls)")
 	f.IntVar(&cfg.TemporalUI, "temporal-ui-port", 0, "port of the Temporal Web UI (0: any free port; -1: off)")
+	cfg.Evidence.register(f)
 	return cmd
 }
 
@@ -193,6 +195,11 @@ func runUp(ctx context.Context, cfg upConfig, out io.Writer) error {
 		Logger:     logger,
 		Watchlist:  watchlists,
 		Templates:  siteTemplates,
+	}
+	if archive, err := openEvidence(cfg.Evidence, dir, cfg.Direct); err != nil {
+		return err
+	} else if archive != nil {
+		acts.Evidence = archive
 	}
 	w := worker.New(tc, workflows.TaskQueue, worker.Options{})
 	w.RegisterWorkflowWithOptions(workflows.CrawlSite, workflow.RegisterOptions{Name: workflows.WorkflowCrawlSite})
