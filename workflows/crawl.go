@@ -113,9 +113,10 @@ func CrawlSite(ctx workflow.Context, p CrawlParams) (Progress, error) {
 		return prog, err
 	}
 
+	final := StateFinished
 	for ran := 0; ; {
 		if stopRequested {
-			prog.State = StateStopped
+			final = StateStopped
 			break
 		}
 		if prog.State == StatePaused {
@@ -125,7 +126,7 @@ func CrawlSite(ctx workflow.Context, p CrawlParams) (Progress, error) {
 			continue
 		}
 		if prog.Queued == 0 || prog.Pages >= p.MaxPages {
-			prog.State = StateFinished
+			final = StateFinished
 			break
 		}
 		if ran >= p.BatchesPerRun {
@@ -175,6 +176,9 @@ func CrawlSite(ctx workflow.Context, p CrawlParams) (Progress, error) {
 	if err := waitPending(); err != nil {
 		return fail(err)
 	}
+	// The end state shows only once the last batch is indexed: a client that
+	// sees "stopped" or "finished" sees the final counts.
+	prog.State = final
 	return prog, nil
 }
 

@@ -175,3 +175,33 @@ func TestCrawlSiteReportsRateAndETA(t *testing.T) {
 		t.Fatalf("final progress = %+v; want finished, 300 pages, no ETA", end)
 	}
 }
+
+// TestCrawlSiteShowsTheEndStateOnlyOnceIndexed checks that a crawl whose last
+// batch is still being indexed does not yet report finished: whoever sees an
+// end state sees the final counts.
+func TestCrawlSiteShowsTheEndStateOnlyOnceIndexed(t *testing.T) {
+	f := &fakeSite{total: 100, indexed: map[string]int{}}
+	env := newEnv(t, f)
+	env.OnActivity(ActivityIndexBatch, mock.Anything, mock.Anything).Return(f.index).After(10 * time.Second)
+	var mid Progress
+	env.RegisterDelayedCallback(func() {
+		v, err := env.QueryWorkflow(QueryProgress)
+		if err == nil {
+			err = v.Get(&mid)
+		}
+		if err != nil {
+			t.Error(err)
+		}
+	}, 5*time.Second)
+	env.ExecuteWorkflow(CrawlSite, CrawlParams{CrawlID: "c1", Seeds: []string{"http://127.0.0.1/"}, BatchSize: 100})
+	var end Progress
+	if err := env.GetWorkflowResult(&end); err != nil {
+		t.Fatal(err)
+	}
+	if mid.Pages != 100 || mid.Indexed != 0 || mid.State != StateRunning {
+		t.Fatalf("progress while the last batch is indexed = %+v; want running, 100 pages, 0 indexed", mid)
+	}
+	if end.State != StateFinished || end.Indexed != 100 {
+		t.Fatalf("final progress = %+v", end)
+	}
+}
