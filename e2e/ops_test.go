@@ -3,6 +3,7 @@ package e2e
 import (
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,14 +16,15 @@ import (
 
 // gate serves a site until it has answered `after` requests, then holds every
 // further request until it is opened (or the client goes away). It stops a
-// crawl in the middle without guessing at timing.
+// crawl in the middle without guessing at timing. rearm closes it again
+// after n more requests.
 type gate struct {
 	next    http.Handler
+	mu      sync.Mutex
 	after   int64
+	opened  chan struct{}
 	served  atomic.Int64
 	blocked atomic.Int64
-	once    sync.Once
-	opened  chan struct{}
 }
 
 func newGate(next http.Handler, after int) *gate {
@@ -30,10 +32,14 @@ func newGate(next http.Handler, after int) *gate {
 }
 
 func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if g.served.Add(1) > g.after {
+	n := g.served.Add(1)
+	g.mu.Lock()
+	after, opened := g.after, g.opened
+	g.mu.Unlock()
+	if n > after {
 		g.blocked.Add(1)
 		select {
-		case <-g.opened:
+		case <-opened:
 		case <-r.Context().Done():
 			return
 		}
@@ -41,7 +47,40 @@ func (g *gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	g.next.ServeHTTP(w, r)
 }
 
-func (g *gate) open() { g.once.Do(func() { close(g.opened) }) }
+// open lets every held and future request through.
+func (g *gate) open() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	select {
+	case <-g.opened:
+	default:
+		close(g.opened)
+	}
+	g.after = 1 << 62
+}
+
+// rearm holds requests again once n more have been served.
+func (g *gate) rearm(n int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.opened = make(chan struct{})
+	g.after = g.served.Load() + int64(n)
+	g.blocked.Store(0)
+}
+
+// waitFor polls cond until it holds, failing after limit.
+func waitFor(t *testing.T, what string, limit time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v", what, limit)
+		}
+		<-tick.C
+	}
+}
 
 // pollCrawl reads a crawl's status until ok accepts it, failing after limit.
 func pollCrawl(t *testing.T, base, id string, limit time.Duration, ok func(vigil.CrawlStatus) bool) vigil.CrawlStatus {
@@ -128,4 +167,118 @@ func TestCrawlSurvivesSIGKILL(t *testing.T) {
 			t.Fatalf("page %s: GET document %s answered %d (%q)", p, docID, code, doc.Document.URL)
 		}
 	}
+}
+
+// TestCrawlControlAndSchedulesFromTheCLI drives crawl control and schedules
+// as an investigator would, through the CLI against `vigil up`: a crawl held
+// mid-batch is paused (and shows as paused in `vigil crawls`), resumed and
+// stopped, keeping what it indexed; a schedule starts a crawl every 2 s, skips
+// runs while the previous one is held (overlap policy skip), starts the next
+// once it finishes, and is paused and deleted.
+func TestCrawlControlAndSchedulesFromTheCLI(t *testing.T) {
+	site := demo.New(demo.ForPages(300))
+	pages := site.Pages()
+	g := newGate(site, 10)
+	srv := httptest.NewServer(g)
+	defer srv.Close()
+	defer g.open()
+	inst := startUp(t, "--direct", "--concurrency", "2", "--batch-size", "5")
+	vigilOK := func(args ...string) string {
+		t.Helper()
+		out, errOut, code := runVigil(t, append(args, "--server", inst.URL)...)
+		if code != 0 {
+			t.Fatalf("vigil %v exited %d: %s\n%s", args, code, errOut, out)
+		}
+		return out
+	}
+
+	t.Run("a crawl is paused, listed as paused, resumed and stopped", func(t *testing.T) {
+		out := vigilOK("crawl", "--depth", "-1", "--max-pages", "5000", srv.URL+"/")
+		id := strings.Fields(out)[1]
+		waitFor(t, "the crawl reaches the gate", time.Minute, func() bool { return g.blocked.Load() > 0 })
+		if out := vigilOK("crawl", "pause", id); !strings.Contains(out, "pause sent") {
+			t.Fatalf("vigil crawl pause: %q", out)
+		}
+		g.open()
+		paused := pollCrawl(t, inst.URL, id, time.Minute, func(st vigil.CrawlStatus) bool { return st.State == "paused" })
+		list := vigilOK("crawls")
+		if !regexp.MustCompile(regexp.QuoteMeta(id) + `\s+paused\s`).MatchString(list) {
+			t.Fatalf("vigil crawls does not list %s as paused:\n%s", id, list)
+		}
+		if paused.Pages == 0 || paused.Pages >= len(pages) {
+			t.Fatalf("paused crawl = %+v; want some of %d pages", paused, len(pages))
+		}
+
+		g.rearm(20)
+		vigilOK("crawl", "resume", id)
+		waitFor(t, "the resumed crawl fetches again and reaches the gate", time.Minute, func() bool { return g.blocked.Load() > 0 })
+		vigilOK("crawl", "stop", id)
+		g.open()
+		st := pollCrawl(t, inst.URL, id, time.Minute, func(st vigil.CrawlStatus) bool { return st.Done() })
+		if st.State != "stopped" || st.Pages <= paused.Pages || st.Pages >= len(pages) || st.Indexed != st.Pages {
+			t.Fatalf("stopped crawl = %+v; want stopped after more than %d pages, fewer than %d, all indexed", st, paused.Pages, len(pages))
+		}
+		if _, errOut, code := runVigil(t, "crawl", "pause", "crawl-nosuch", "--server", inst.URL); code != 1 || !strings.Contains(errOut, "no running crawl") {
+			t.Fatalf("pausing an unknown crawl: exit %d, %q", code, errOut)
+		}
+	})
+
+	t.Run("a schedule runs, skips overlapping runs, pauses and is deleted", func(t *testing.T) {
+		g.rearm(0) // hold the first run
+		out := vigilOK("schedule", "create", "--every", "2s", "--catchup-window", "30s", "--depth", "1", "--max-pages", "5", srv.URL+"/")
+		m := regexp.MustCompile(`schedule (\S+) created: every 2s, catch-up window 30s`).FindStringSubmatch(out)
+		if m == nil {
+			t.Fatalf("vigil schedule create: %q", out)
+		}
+		id := m[1]
+		find := func() (vigil.ScheduleStatus, bool) {
+			var list []vigil.ScheduleStatus
+			getJSON(t, inst.URL, "/api/schedules", &list)
+			for _, s := range list {
+				if s.ID == id {
+					return s, true
+				}
+			}
+			return vigil.ScheduleStatus{}, false
+		}
+		var st vigil.ScheduleStatus
+		waitFor(t, "a run is held and a later one skipped", 2*time.Minute, func() bool {
+			var ok bool
+			st, ok = find()
+			return ok && len(st.RecentCrawls) == 1 && st.Skipped >= 1
+		})
+		if st.Every != "2s" || st.CatchupWindow != "30s" || st.Crawl.MaxPages != 5 || len(st.Crawl.Seeds) != 1 {
+			t.Fatalf("schedule = %+v", st)
+		}
+		first := st.RecentCrawls[0]
+		g.open()
+		run := pollCrawl(t, inst.URL, first, time.Minute, func(st vigil.CrawlStatus) bool { return st.Done() })
+		if run.State != "finished" || run.Pages != 5 || run.Indexed != 5 {
+			t.Fatalf("scheduled crawl %s = %+v; want finished with 5 pages indexed", first, run)
+		}
+		waitFor(t, "the next run starts once the first has finished", time.Minute, func() bool {
+			st, _ = find()
+			return len(st.RecentCrawls) >= 2
+		})
+
+		vigilOK("schedule", "pause", id)
+		if st, _ = find(); !st.Paused {
+			t.Fatalf("schedule after pause = %+v", st)
+		}
+		if list := vigilOK("schedule", "list"); !regexp.MustCompile(regexp.QuoteMeta(id) + `\s+2s\s+paused\s`).MatchString(list) {
+			t.Fatalf("vigil schedule list does not show %s paused:\n%s", id, list)
+		}
+		vigilOK("schedule", "resume", id)
+		if st, _ = find(); st.Paused {
+			t.Fatalf("schedule after resume = %+v", st)
+		}
+		vigilOK("schedule", "delete", id)
+		waitFor(t, "the deleted schedule leaves the list", time.Minute, func() bool {
+			_, ok := find()
+			return !ok
+		})
+		if _, errOut, code := runVigil(t, "schedule", "pause", id, "--server", inst.URL); code != 1 || !strings.Contains(errOut, "no schedule") {
+			t.Fatalf("pausing a deleted schedule: exit %d, %q", code, errOut)
+		}
+	})
 }
