@@ -67,6 +67,9 @@ type Config struct {
 	MaxImageBytes int
 	// UserAgent is sent with every request; "" means DefaultUserAgent.
 	UserAgent string
+	// Traps bounds the links followed and the content types downloaded;
+	// its zero value applies the default trap limits.
+	Traps Traps
 }
 
 // Request is one URL to fetch and its link distance from the seeds.
@@ -121,6 +124,10 @@ type Handler struct {
 	// failures (with the image's URL). A proxy that is down, or a cancelled
 	// context, is not reported here: it stops the crawl instead.
 	OnError func(req Request, err error)
+	// OnSkip receives each link not followed because it breaks a trap
+	// limit (once per Crawl call) and each page whose content type is not
+	// allowed; err is a *TrapError saying why. The crawl goes on.
+	OnSkip func(req Request, err error)
 }
 
 // Stats counts what one Crawl call did.
@@ -131,6 +138,7 @@ type Stats struct {
 	Images      int   `json:"images"`       // images handed to OnImage
 	ImageErrors int   `json:"image_errors"` // images that failed
 	Bytes       int64 `json:"bytes"`        // body bytes received, pages and images
+	Skipped     int   `json:"skipped"`      // links and pages reported to OnSkip
 }
 
 // Crawler fetches pages in batches. It is safe for concurrent use; each
@@ -163,7 +171,8 @@ func New(cfg Config) (*Crawler, error) {
 	if cfg.UserAgent == "" {
 		cfg.UserAgent = DefaultUserAgent
 	}
-	return &Crawler{cfg: cfg, raw: &rawTransport{next: cfg.Transport}}, nil
+	cfg.Traps = cfg.Traps.withDefaults()
+	return &Crawler{cfg: cfg, raw: &rawTransport{next: cfg.Transport, traps: cfg.Traps}}, nil
 }
 
 // Config returns the crawler's configuration, defaults filled in.
@@ -241,6 +250,7 @@ type fetch struct {
 	finalURL *url.URL
 	doc      *goquery.Document
 	answered bool
+	refused  string // the Content-Type of a body left unread (Traps.AllowedTypes)
 }
 
 const fetchKey = "vigil.fetch"
@@ -341,6 +351,14 @@ func (c *Crawler) visit(ctx context.Context, col *colly.Collector, imageClient *
 		return
 	}
 
+	if f.refused != "" {
+		st.count(func(s *Stats) { s.Pages++; s.Skipped++ })
+		if h.OnSkip != nil {
+			h.OnSkip(r, &TrapError{URL: r.URL, Reason: fmt.Sprintf("content type %q is not allowed", f.refused)})
+		}
+		st.finish(nil)
+		return
+	}
 	body := f.raw.Bytes()
 	received := len(body)
 	truncated := len(body) > c.cfg.MaxBodyBytes
@@ -401,7 +419,17 @@ func (c *Crawler) visit(ctx context.Context, col *colly.Collector, imageClient *
 	var next []Request
 	for _, u := range links {
 		key := u.String()
-		if st.markKnown(key) && seen.MarkNew(key) {
+		if !st.markKnown(key) {
+			continue
+		}
+		if err := c.cfg.Traps.check(u); err != nil {
+			st.count(func(s *Stats) { s.Skipped++ })
+			if h.OnSkip != nil {
+				h.OnSkip(Request{URL: key, Depth: r.Depth + 1}, err)
+			}
+			continue
+		}
+		if seen.MarkNew(key) {
 			next = append(next, Request{URL: key, Depth: r.Depth + 1})
 		}
 	}

@@ -27,6 +27,7 @@ const fetchHeader = "X-Vigil-Fetch"
 // where colly's size limit still bounds the decoded bytes.
 type rawTransport struct {
 	next    http.RoundTripper
+	traps   Traps // AllowedTypes: page bodies of other types are left unread
 	nextID  atomic.Uint64
 	fetches sync.Map // fetchHeader value → *fetch
 }
@@ -64,6 +65,13 @@ func (t *rawTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		resp.ContentLength = -1
 	}
 	resp.Uncompressed = true
+	if f != nil && (resp.StatusCode < 300 || resp.StatusCode > 399) && !t.traps.allowsType(resp.Header.Get("Content-Type")) {
+		// A page of a type the crawl does not keep: the body is not read.
+		resp.Body.Close()
+		resp.Body = http.NoBody
+		f.refused = resp.Header.Get("Content-Type")
+		return resp, nil
+	}
 	if f != nil {
 		// Each redirect hop starts over; the last response's body is kept.
 		f.raw.Reset()

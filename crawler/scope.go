@@ -82,7 +82,8 @@ func resolveLink(base *url.URL, ref string) (*url.URL, bool) {
 }
 
 // normalizeURL returns u with a lower-case scheme and host, the scheme's
-// default port removed, no fragment, no user info, and "/" for an empty path.
+// default port removed, no fragment, no user info, "/" for an empty path,
+// no session-ID parameters and the query parameters sorted.
 // ok is false unless the scheme is http or https and there is a host.
 func normalizeURL(u *url.URL) (*url.URL, bool) {
 	n := *u
@@ -97,6 +98,7 @@ func normalizeURL(u *url.URL) (*url.URL, bool) {
 	n.Host = host
 	n.User = nil
 	n.Fragment, n.RawFragment = "", ""
+	canonicalQuery(&n)
 	if n.Path == "" && n.RawPath == "" {
 		n.Path = "/"
 	}
