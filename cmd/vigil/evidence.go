@@ -26,7 +26,7 @@ func newEvidenceCmd() *cobra.Command {
 		Use:   "evidence",
 		Short: "Check and export the signed WARC evidence of crawls (offline)",
 	}
-	cmd.AddCommand(newEvidenceVerifyCmd(), newEvidencePubkeyCmd())
+	cmd.AddCommand(newEvidenceVerifyCmd(), newEvidencePubkeyCmd(), newEvidenceExportCmd())
 	return cmd
 }
 
