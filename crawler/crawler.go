@@ -70,6 +70,9 @@ type Config struct {
 	// Traps bounds the links followed and the content types downloaded;
 	// its zero value applies the default trap limits.
 	Traps Traps
+	// Politeness bounds the requests in flight to one host and their
+	// spacing; its zero value bounds nothing beyond Concurrency.
+	Politeness Politeness
 }
 
 // Request is one URL to fetch and its link distance from the seeds.
@@ -217,6 +220,7 @@ func (c *Crawler) Crawl(ctx context.Context, frontier []Request, scope Scope, ma
 			return nil
 		},
 	}
+	gates := newHostGates(c.cfg.Politeness)
 	stopWatch := context.AfterFunc(ctx, st.halt)
 	defer stopWatch()
 
@@ -228,7 +232,7 @@ func (c *Crawler) Crawl(ctx context.Context, frontier []Request, scope Scope, ma
 				if !ok {
 					return
 				}
-				c.visit(ctx, col, imageClient, ss, st, seen, h, r)
+				c.visit(ctx, col, imageClient, gates, ss, st, seen, h, r)
 			}
 		})
 	}
@@ -319,7 +323,7 @@ func (c *Crawler) newCollector(ctx context.Context, ss *scopeSet, st *crawlState
 }
 
 // visit fetches one page, hands it over, and queues its links and images.
-func (c *Crawler) visit(ctx context.Context, col *colly.Collector, imageClient *http.Client, ss *scopeSet, st *crawlState, seen Seen, h Handler, r Request) {
+func (c *Crawler) visit(ctx context.Context, col *colly.Collector, imageClient *http.Client, gates *hostGates, ss *scopeSet, st *crawlState, seen Seen, h Handler, r Request) {
 	f := &fetch{}
 	id, forget := c.raw.register(f)
 	defer forget()
@@ -331,7 +335,13 @@ func (c *Crawler) visit(ctx context.Context, col *colly.Collector, imageClient *
 	hdr.Set("Accept-Language", "en-US,en;q=0.5")
 	hdr.Set(fetchHeader, id)
 
-	err := col.Request(http.MethodGet, r.URL, nil, cctx, hdr)
+	done, err := gates.acquire(ctx, r.URL)
+	if err != nil {
+		st.abort(r, nil) // cancelled while waiting for the host: fetched by a later batch
+		return
+	}
+	err = col.Request(http.MethodGet, r.URL, nil, cctx, hdr)
+	done()
 	if err == nil && !f.answered {
 		err = errors.New("no response")
 	}
@@ -440,7 +450,12 @@ func (c *Crawler) visit(ctx context.Context, col *colly.Collector, imageClient *
 		if !st.markImage(key) {
 			continue
 		}
+		done, err := gates.acquire(ctx, key)
+		if err != nil {
+			break
+		}
 		img, err := c.fetchImage(ctx, imageClient, key, r.URL)
+		done()
 		if ctx.Err() != nil {
 			break
 		}
