@@ -1,0 +1,90 @@
+package activities
+
+import (
+	"context"
+	"crypto/ed25519"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+
+	"vigil"
+	"vigil/crawler"
+	"vigil/crawler/tor"
+	"vigil/demo"
+	"vigil/evidence"
+	"vigil/extractors/contacts"
+	"vigil/extractors/imagehash"
+	"vigil/store/crawlstate"
+	"vigil/store/embedded"
+	"vigil/workflows"
+)
+
+// newActivitiesFor is newActivities for benchmarks: lab-mode transport,
+// embedded store and crawl state in a temporary directory.
+func newActivitiesFor(tb testing.TB) *Activities {
+	tb.Helper()
+	dir := tb.TempDir()
+	store, err := embedded.Open(embedded.Config{Dir: filepath.Join(dir, "index")})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { store.Close() })
+	state, err := crawlstate.Open(filepath.Join(dir, "state.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { state.Close() })
+	return &Activities{
+		Store: store, Captures: store, State: state,
+		Extractors: []vigil.Extractor{contacts.New(contacts.Config{})},
+		Hasher:     imagehash.New(imagehash.Config{}),
+		Transport: func(string) (http.RoundTripper, error) {
+			return tor.NewTransport(tor.Config{Direct: true})
+		},
+		Crawler: crawler.Config{Concurrency: 8, FetchImages: true},
+	}
+}
+
+// BenchmarkCrawlBatchEvidence crawls the same loopback demo site with WARC
+// capture off and on and reports pages/s: the cost of evidence archiving.
+func BenchmarkCrawlBatchEvidence(b *testing.B) {
+	site := demo.New(demo.Config{Threads: 60, Listings: 60})
+	srv := httptest.NewServer(site)
+	defer srv.Close()
+	for _, on := range []bool{false, true} {
+		b.Run(fmt.Sprintf("warc=%v", on), func(b *testing.B) {
+			pages := 0
+			for i := 0; b.Loop(); i++ {
+				b.StopTimer()
+				a := newActivitiesFor(b)
+				if on {
+					_, key, _ := ed25519.GenerateKey(nil)
+					arch, err := evidence.NewArchive(evidence.ArchiveConfig{Dir: filepath.Join(b.TempDir(), "evidence"), Key: key})
+					if err != nil {
+						b.Fatal(err)
+					}
+					a.Evidence = arch
+				}
+				ctx := context.Background()
+				id := fmt.Sprintf("bench-%d", i)
+				if _, err := a.StartCrawl(ctx, workflows.StartCrawlInput{CrawlID: id, Seeds: []string{srv.URL + "/"}}); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				for batch := 1; ; batch++ {
+					res, err := a.CrawlBatch(ctx, workflows.CrawlBatchInput{CrawlID: id, Batch: batch, MaxPages: 100})
+					if err != nil {
+						b.Fatal(err)
+					}
+					pages += res.Pages
+					if res.Queued == 0 {
+						break
+					}
+				}
+			}
+			b.ReportMetric(float64(pages)/b.Elapsed().Seconds(), "pages/s")
+		})
+	}
+}
