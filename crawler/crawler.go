@@ -73,6 +73,10 @@ type Config struct {
 	// Politeness bounds the requests in flight to one host and their
 	// spacing; its zero value bounds nothing beyond Concurrency.
 	Politeness Politeness
+	// ObeyRobots fetches each host's robots.txt once per Crawl call and
+	// does not fetch the pages it disallows for UserAgent; they are
+	// reported to Handler.OnSkip. false ignores robots.txt.
+	ObeyRobots bool
 }
 
 // Request is one URL to fetch and its link distance from the seeds.
@@ -221,6 +225,10 @@ func (c *Crawler) Crawl(ctx context.Context, frontier []Request, scope Scope, ma
 		},
 	}
 	gates := newHostGates(c.cfg.Politeness)
+	var robots *robotsCache
+	if c.cfg.ObeyRobots {
+		robots = newRobotsCache(imageClient, c.cfg.UserAgent)
+	}
 	stopWatch := context.AfterFunc(ctx, st.halt)
 	defer stopWatch()
 
@@ -231,6 +239,14 @@ func (c *Crawler) Crawl(ctx context.Context, frontier []Request, scope Scope, ma
 				r, ok := st.next()
 				if !ok {
 					return
+				}
+				if robots != nil && !robots.allowed(ctx, r.URL) {
+					st.count(func(s *Stats) { s.Skipped++ })
+					if h.OnSkip != nil {
+						h.OnSkip(r, &TrapError{URL: r.URL, Reason: "disallowed by robots.txt"})
+					}
+					st.finish(nil)
+					continue
 				}
 				c.visit(ctx, col, imageClient, gates, ss, st, seen, h, r)
 			}
