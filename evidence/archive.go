@@ -284,3 +284,36 @@ func describeFile(path string) (FileInfo, error) {
 	}
 	return FileInfo{Name: filepath.Base(path), Size: size, SHA256: sum, Records: n}, nil
 }
+
+// PurgeCase removes, under an Archive's directory root, every crawl
+// directory whose manifest names caseID (WARC files, manifest, signature),
+// and returns the crawl IDs removed, sorted. It is the evidence part of a
+// case purge; the caller records the purge in the audit log. A crawl
+// directory without a readable manifest is left alone.
+func PurgeCase(root, caseID string) ([]string, error) {
+	if caseID == "" {
+		return nil, errors.New("evidence: purge needs a case ID")
+	}
+	ents, err := os.ReadDir(root)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("evidence: purge case %s: %w", caseID, err)
+	}
+	var removed []string
+	for _, e := range ents {
+		if !e.IsDir() {
+			continue
+		}
+		dir := filepath.Join(root, e.Name())
+		m, _, err := ReadManifest(dir)
+		if err != nil || m.CaseID != caseID {
+			continue
+		}
+		if err := os.RemoveAll(dir); err != nil {
+			return removed, fmt.Errorf("evidence: purge crawl %s of case %s: %w", e.Name(), caseID, err)
+		}
+		removed = append(removed, e.Name())
+	}
+	return removed, nil
+}

@@ -228,3 +228,26 @@ func TestArchiveDirectNetworkClaimsNoIsolation(t *testing.T) {
 		t.Fatalf("lab-mode manifest network %q isolation %+v; want direct and none", m.Scope.Network, m.TorIsolation)
 	}
 }
+
+func TestPurgeCaseRemovesOnlyThatCase(t *testing.T) {
+	_, key, _ := ed25519.GenerateKey(nil)
+	root := t.TempDir()
+	a, _ := NewArchive(ArchiveConfig{Dir: root, Key: key})
+	for crawl, c := range map[string]string{"c1": "case-a", "c2": "case-b", "c3": "case-a"} {
+		a.WriteCapture(crawl, 0, Capture{URL: "http://x.onion/", Status: 200, Body: []byte(crawl)})
+		if err := a.EndBatch(crawl, 0, Run{CaseID: c}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	removed, err := PurgeCase(root, "case-a")
+	if err != nil || strings.Join(removed, ",") != "c1,c3" {
+		t.Fatalf("PurgeCase = %v, %v; want c1,c3", removed, err)
+	}
+	ents, _ := os.ReadDir(root)
+	if len(ents) != 1 || ents[0].Name() != "c2" {
+		t.Fatalf("left %v; want only c2", ents)
+	}
+	if rep, err := Verify(filepath.Join(root, "c2"), nil); err != nil || !rep.OK() {
+		t.Fatalf("the other case's evidence no longer verifies: %+v, %v", rep, err)
+	}
+}
