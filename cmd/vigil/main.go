@@ -56,7 +56,7 @@ func newRoot() *cobra.Command {
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newUpCmd(), newCrawlCmd(), newSearchCmd(), newHashCmd(), newExtractCmd(), newTokenCmd(), newAuditCmd(), newMatchCmd(), newWatchlistCmd(), newAlertsCmd())
-	root.AddCommand(newEvidenceCmd(), newExportCmd())
+	root.AddCommand(newEvidenceCmd(), newExportCmd(), newCaseCmd())
 	root.AddCommand(newCrawlsCmd(), newScheduleCmd())
 	return root
 }
