@@ -11,6 +11,9 @@ type CrawlRequest struct {
 	MaxDepth int      `json:"max_depth,omitempty"` // 0: default; -1: unlimited
 	MaxPages int      `json:"max_pages,omitempty"` // 0: default
 	CaseID   string   `json:"case_id,omitempty"`
+	// Robots is the crawl's robots.txt policy: "obey" or "ignore" (""
+	// means ignore). It is recorded with the crawl.
+	Robots string `json:"robots,omitempty"`
 }
 
 // CrawlStatus is where a crawl stands.
@@ -35,6 +38,10 @@ type CrawlStatus struct {
 	MaxPages   int     `json:"max_pages,omitempty"`
 	Rate       float64 `json:"rate,omitempty"`
 	ETASeconds int     `json:"eta_seconds,omitempty"`
+	// Skipped counts links and pages not fetched because of a crawler-trap
+	// limit, a content type or robots.txt; Robots is the crawl's policy.
+	Skipped int    `json:"skipped,omitempty"`
+	Robots  string `json:"robots,omitempty"`
 }
 
 // Done reports whether the crawl has ended.

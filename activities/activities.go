@@ -88,7 +88,7 @@ func (a *Activities) StartCrawl(ctx context.Context, in workflows.StartCrawlInpu
 	}
 	q, err := a.State.Start(crawlstate.Meta{
 		CrawlID: in.CrawlID, CaseID: in.CaseID, Seeds: in.Seeds, Hosts: scope.Hosts,
-		MaxDepth: in.MaxDepth, Created: time.Now().UTC(),
+		MaxDepth: in.MaxDepth, Robots: in.Robots, Created: time.Now().UTC(),
 	}, seeds)
 	if err != nil {
 		return workflows.StartCrawlResult{}, err
@@ -118,6 +118,7 @@ func (a *Activities) CrawlBatch(ctx context.Context, in workflows.CrawlBatchInpu
 	cfg := a.Crawler
 	cfg.Transport = transport
 	cfg.MaxDepth = meta.MaxDepth
+	cfg.ObeyRobots = meta.Robots == workflows.RobotsObey
 	if cfg.MaxDepth < 0 {
 		cfg.MaxDepth = 0 // unlimited
 	}
@@ -142,6 +143,7 @@ func (a *Activities) CrawlBatch(ctx context.Context, in workflows.CrawlBatchInpu
 		orphans  []vigil.Image      // images whose page is not (yet) known
 		pages    int
 		failures int
+		skipped  int
 	)
 	if activity.IsActivity(ctx) && activity.HasHeartbeatDetails(ctx) {
 		var prev BatchHeartbeat
@@ -213,6 +215,12 @@ func (a *Activities) CrawlBatch(ctx context.Context, in workflows.CrawlBatchInpu
 			mu.Unlock()
 			a.logger().Info("page failed", "crawl", in.CrawlID, "url", req.URL, "error", err)
 		},
+		OnSkip: func(req crawler.Request, err error) {
+			mu.Lock()
+			skipped++
+			mu.Unlock()
+			a.logger().Debug("link skipped", "crawl", in.CrawlID, "url", req.URL, "reason", err)
+		},
 	}
 	remaining, stats, err := c.Crawl(ctx, frontier, crawler.Scope{Hosts: meta.Hosts, MaxDepth: cfg.MaxDepth}, in.MaxPages, seen, h)
 	if err != nil {
@@ -233,7 +241,7 @@ func (a *Activities) CrawlBatch(ctx context.Context, in workflows.CrawlBatchInpu
 	for i, r := range remaining {
 		rest[i] = crawlstate.Request{URL: r.URL, Depth: r.Depth}
 	}
-	res = workflows.CrawlBatchResult{Pages: pages, Errors: failures, Images: stats.Images}
+	res = workflows.CrawlBatchResult{Pages: pages, Errors: failures, Images: stats.Images, Skipped: skipped}
 	for _, p := range pending {
 		res.DocumentIDs = append(res.DocumentIDs, p.Document.ID)
 	}

@@ -228,7 +228,7 @@ func TestTorCrawlDemoOnions(t *testing.T) {
 		t.Fatalf("the demo onions have %d pages; the test needs at least 300", total)
 	}
 
-	inst := startUp(t, "--tor-socks", tn.net.SOCKSAddr(), "--concurrency", "8")
+	inst := startUp(t, "--onion-concurrency", "0", "--onion-delay", "0", "--tor-socks", tn.net.SOCKSAddr(), "--concurrency", "8")
 	start := time.Now()
 	crawlID := torCrawlWait(t, inst, forumURL+"/", marketURL+"/")
 	took := time.Since(start)
@@ -371,7 +371,7 @@ func TestTorLeakNoDirectConnectionOrDNS(t *testing.T) {
 	// No environment override: this test found the embedded Temporal
 	// server's version check (a lookup of version-info.temporal.io), and
 	// devserver now turns it off itself.
-	inst := startUp(t, "--tor-socks", tn.net.SOCKSAddr(), "--listen", "localhost:0")
+	inst := startUp(t, "--onion-concurrency", "0", "--onion-delay", "0", "--tor-socks", tn.net.SOCKSAddr(), "--listen", "localhost:0")
 	out, errOut, code := runVigil(t, "crawl", "--server", inst.URL, "--depth", "-1",
 		"http://127.0.0.1:"+tn.canary.Port()+"/seed", "http://canary.invalid:"+tn.canary.Port()+"/seed")
 	if code != 0 {
@@ -417,7 +417,7 @@ func TestTorLeakNoDirectConnectionOrDNS(t *testing.T) {
 // crawl goes on and finishes.
 func TestTorOnionErrorsArePermanentPerPage(t *testing.T) {
 	tn := privateTor(t)
-	inst := startUp(t, "--tor-socks", tn.net.SOCKSAddr())
+	inst := startUp(t, "--onion-concurrency", "0", "--onion-delay", "0", "--tor-socks", tn.net.SOCKSAddr())
 	unknown, malformed := onionFor("vigil-unknown", false), onionFor("vigil-malformed", true)
 	crawlID := torCrawlWait(t, inst, "http://"+unknown+"/", "http://"+malformed+"/", "http://"+tn.net.Onion("leaky")+"/")
 	var st vigil.CrawlStatus
@@ -451,7 +451,7 @@ func TestTorOnionErrorsArePermanentPerPage(t *testing.T) {
 // market is crawled completely and the crawl finishes.
 func TestTorOutageMidCrawl(t *testing.T) {
 	tn := privateTor(t)
-	inst := startUp(t, "--tor-socks", tn.net.SOCKSAddr(), "--concurrency", "8")
+	inst := startUp(t, "--onion-concurrency", "0", "--onion-delay", "0", "--tor-socks", tn.net.SOCKSAddr(), "--concurrency", "8")
 	var once sync.Once
 	stopped := make(chan struct{})
 	tn.flaky.mu.Lock()
@@ -665,7 +665,7 @@ func TestTorManagedTor(t *testing.T) {
 	})
 
 	t.Run("a bootstrapped managed tor crawls an onion", func(t *testing.T) {
-		inst := startUp(t, "--tor-config", private)
+		inst := startUp(t, "--onion-concurrency", "0", "--onion-delay", "0", "--tor-config", private)
 		id := torCrawlWait(t, inst, "http://"+tn.net.Onion("leaky")+"/")
 		var st vigil.CrawlStatus
 		getJSON(t, inst.URL, "/api/crawls/"+id, &st)

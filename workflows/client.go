@@ -73,13 +73,16 @@ func validateCrawl(req vigil.CrawlRequest) error {
 	if req.MaxPages < 0 {
 		return vigil.Errorf(vigil.EINVALID, "max pages must not be negative")
 	}
+	if req.Robots != "" && req.Robots != RobotsObey && req.Robots != RobotsIgnore {
+		return vigil.Errorf(vigil.EINVALID, "robots policy %q is not obey or ignore", req.Robots)
+	}
 	return nil
 }
 
 // params is the workflow input of a crawl request, without a crawl ID.
 func (s *Service) params(req vigil.CrawlRequest) CrawlParams {
 	return CrawlParams{
-		CaseID: req.CaseID, Seeds: req.Seeds, MaxDepth: req.MaxDepth, MaxPages: req.MaxPages,
+		CaseID: req.CaseID, Seeds: req.Seeds, MaxDepth: req.MaxDepth, MaxPages: req.MaxPages, Robots: req.Robots,
 		BatchSize: s.BatchSize, BatchesPerRun: s.BatchesPerRun, HeartbeatTimeout: s.HeartbeatTimeout,
 	}
 }
@@ -128,6 +131,7 @@ func (s *Service) Crawl(ctx context.Context, id string) (vigil.CrawlStatus, erro
 	st.Indexed, st.Findings, st.Images, st.Batches = prog.Indexed, prog.Findings, prog.Images, prog.Batches
 	st.LastError = prog.LastError
 	st.MaxPages, st.Rate, st.ETASeconds = prog.MaxPages, prog.Rate, prog.ETASeconds
+	st.Skipped, st.Robots = prog.Skipped, prog.Robots
 	return st, nil
 }
 

@@ -27,7 +27,7 @@ func CrawlSite(ctx workflow.Context, p CrawlParams) (Progress, error) {
 	if prog.State == "" {
 		prog.State = StateRunning
 	}
-	prog.MaxPages = p.MaxPages
+	prog.MaxPages, prog.Robots = p.MaxPages, p.Robots
 	if prog.StartedAt.IsZero() {
 		prog.StartedAt = workflow.Now(ctx).UTC()
 	}
@@ -82,7 +82,7 @@ func CrawlSite(ctx workflow.Context, p CrawlParams) (Progress, error) {
 	if prog.Batches == 0 {
 		var started StartCrawlResult
 		err := workflow.ExecuteActivity(shortCtx, ActivityStartCrawl, StartCrawlInput{
-			CrawlID: p.CrawlID, CaseID: p.CaseID, Seeds: p.Seeds, MaxDepth: p.MaxDepth,
+			CrawlID: p.CrawlID, CaseID: p.CaseID, Seeds: p.Seeds, MaxDepth: p.MaxDepth, Robots: p.Robots,
 		}).Get(ctx, &started)
 		if err != nil {
 			prog.State, prog.LastError = StateFailed, err.Error()
@@ -153,6 +153,7 @@ func CrawlSite(ctx workflow.Context, p CrawlParams) (Progress, error) {
 		prog.Pages += res.Pages
 		prog.Errors += res.Errors
 		prog.Images += res.Images
+		prog.Skipped += res.Skipped
 		prog.Queued = res.Queued
 		if res.Failure != "" {
 			prog.LastError = res.Failure

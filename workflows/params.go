@@ -43,6 +43,12 @@ const (
 	StateFailed   = "failed"
 )
 
+// Robots policies of CrawlParams.Robots.
+const (
+	RobotsObey   = "obey"
+	RobotsIgnore = "ignore"
+)
+
 // Defaults for CrawlParams' zero values.
 const (
 	DefaultMaxPages      = 1000
@@ -71,6 +77,8 @@ type CrawlParams struct {
 	// elsewhere (0: DefaultHeartbeatTimeout). CrawlBatch heartbeats on a
 	// timer, so slow pages do not trip it; only a dead worker does.
 	HeartbeatTimeout time.Duration `json:"heartbeat_timeout,omitempty"`
+	// Robots is the robots.txt policy, RobotsObey or RobotsIgnore ("").
+	Robots string `json:"robots,omitempty"`
 
 	// Progress is carried across continue-as-new; zero on the first run.
 	Progress Progress `json:"progress"`
@@ -122,6 +130,11 @@ type Progress struct {
 	// is zero when the rate is unknown or nothing is left; the frontier
 	// grows as links are found, so it is a lower bound.
 	ETASeconds int `json:"eta_seconds,omitempty"`
+	// Skipped counts links and pages not fetched: crawler-trap limits,
+	// content types not allowed, robots.txt.
+	Skipped int `json:"skipped,omitempty"`
+	// Robots is the crawl's robots.txt policy.
+	Robots string `json:"robots,omitempty"`
 }
 
 // Remaining is the number of pages the crawl expects still to fetch: the
@@ -141,6 +154,7 @@ type StartCrawlInput struct {
 	CaseID   string   `json:"case_id,omitempty"`
 	Seeds    []string `json:"seeds"`
 	MaxDepth int      `json:"max_depth"`
+	Robots   string   `json:"robots,omitempty"` // recorded in the crawl's metadata
 }
 
 // StartCrawlResult reports the frontier after initialisation.
@@ -165,6 +179,7 @@ type CrawlBatchResult struct {
 	Errors      int      `json:"errors"`
 	Images      int      `json:"images"`
 	Queued      int      `json:"queued"`
+	Skipped     int      `json:"skipped,omitempty"` // links and pages not fetched (traps, content types, robots.txt)
 	// Failure is set when the batch could not run at all for a reason that
 	// retrying will not fix soon (e.g. every request refused by policy).
 	Failure string `json:"failure,omitempty"`

@@ -45,6 +45,7 @@ func newCrawlCmd() *cobra.Command {
 	cmd.Flags().IntVar(&req.MaxDepth, "depth", 0, "link depth from the seeds (0: default 5, -1: unlimited)")
 	cmd.Flags().IntVar(&req.MaxPages, "max-pages", 0, "stop after this many pages (0: default 1000)")
 	cmd.Flags().StringVar(&req.CaseID, "case", "", "case ID the crawl belongs to")
+	cmd.Flags().StringVar(&req.Robots, "robots", "ignore", "robots.txt policy, recorded with the crawl: obey or ignore")
 	cmd.Flags().BoolVar(&wait, "wait", false, "wait for the crawl to end: a live progress bar on a terminal, plain lines otherwise")
 	cmd.AddCommand(
 		newCrawlControlCmd("pause", "Pause a running crawl after its current batch"),

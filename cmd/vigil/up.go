@@ -55,7 +55,9 @@ type upConfig struct {
 	// HeartbeatTimeout is how soon a crawl batch of a dead worker is
 	// retried elsewhere (0: the workflow default).
 	HeartbeatTimeout time.Duration
-	Evidence         evidenceFlags
+	// Politeness bounds each host's load (crawler.Politeness).
+	Politeness crawler.Politeness
+	Evidence   evidenceFlags
 }
 
 func newUpCmd() *cobra.Command {
@@ -78,6 +80,15 @@ reaches loopback sites only, without Tor, and is meant for tests.`,
 			cfg.Temporal = os.Getenv("TEMPORAL_ADDRESS")
 			cfg.Namespace = envOr("TEMPORAL_NAMESPACE", "default")
 			cfg.Token = os.Getenv("VIGIL_TOKEN")
+			if cfg.Demo {
+				// The demo's onion services are our own, on this machine.
+				if !cmd.Flags().Changed("onion-concurrency") {
+					cfg.Politeness.OnionConcurrency = 0
+				}
+				if !cmd.Flags().Changed("onion-delay") {
+					cfg.Politeness.OnionDelay = 0
+				}
+			}
 			return runUp(cmd.Context(), cfg, cmd.OutOrStdout())
 		},
 	}
@@ -94,6 +105,10 @@ reaches loopback sites only, without Tor, and is meant for tests.`,
 	f.IntVar(&cfg.BatchSize, "batch-size", workflows.DefaultBatchSize, "pages per crawl batch activity")
 	f.StringVar(&cfg.Templates, "templates", "", "directory of forum/market site templates (docs/templates.md); pages they match are checked for template drift")
 	f.StringVar(&cfg.Region, "region", "US", "default country for phone numbers written without a country code")
+	f.IntVar(&cfg.Politeness.OnionConcurrency, "onion-concurrency", 2, "requests in flight to one .onion host (0: no bound but --concurrency; --demo: 0 unless set)")
+	f.DurationVar(&cfg.Politeness.OnionDelay, "onion-delay", time.Second, "least time between request starts on one .onion host (--demo: 0 unless set)")
+	f.IntVar(&cfg.Politeness.HostConcurrency, "host-concurrency", 0, "requests in flight to one clearnet host (0: no bound but --concurrency)")
+	f.DurationVar(&cfg.Politeness.HostDelay, "host-delay", 0, "least time between request starts on one clearnet host")
 	f.DurationVar(&cfg.HeartbeatTimeout, "heartbeat-timeout", workflows.DefaultHeartbeatTimeout, "how soon a crawl batch whose worker died is retried (new crawls)")
 	f.IntVar(&cfg.TemporalUI, "temporal-ui-port", 0, "port of the Temporal Web UI (0: any free port; -1: off)")
 	cfg.Evidence.register(f)
@@ -191,7 +206,7 @@ func runUp(ctx context.Context, cfg upConfig, out io.Writer) error {
 		Extractors: []vigil.Extractor{contacts.New(contacts.Config{Region: cfg.Region})},
 		Hasher:     imagehash.New(imagehash.Config{}),
 		Transport:  tn.transport,
-		Crawler:    crawler.Config{Concurrency: cfg.Concurrency, FetchImages: true},
+		Crawler:    crawler.Config{Concurrency: cfg.Concurrency, FetchImages: true, Politeness: cfg.Politeness},
 		Logger:     logger,
 		Watchlist:  watchlists,
 		Templates:  siteTemplates,

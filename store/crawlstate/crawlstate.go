@@ -37,6 +37,7 @@ type Meta struct {
 	Seeds     []string  `json:"seeds"`
 	Hosts     []string  `json:"hosts"`
 	MaxDepth  int       `json:"max_depth"`
+	Robots    string    `json:"robots,omitempty"` // robots.txt policy: "obey" or "ignore"/""
 	LastBatch int       `json:"last_batch"`
 	Created   time.Time `json:"created"`
 }
@@ -98,7 +99,7 @@ func crawlBucket(tx *bolt.Tx, crawlID string) *bolt.Bucket {
 func (d *DB) Start(meta Meta, seeds []Request) (queued int, err error) {
 	err = d.db.Update(func(tx *bolt.Tx) error {
 		if b := crawlBucket(tx, meta.CrawlID); b != nil {
-			queued = b.Bucket(bucketFrontier).Stats().KeyN
+			queued = countKeys(b.Bucket(bucketFrontier))
 			return nil
 		}
 		b, err := tx.Bucket(bucketCrawls).CreateBucket([]byte(meta.CrawlID))
@@ -250,7 +251,7 @@ func (d *DB) Commit(crawlID string, bt Batch) (queued int, err error) {
 		key := []byte(strconv.Itoa(bt.Number))
 		fr := b.Bucket(bucketFrontier)
 		if batches.Get(key) != nil {
-			queued = fr.Stats().KeyN
+			queued = countKeys(fr)
 			return nil
 		}
 		for _, k := range bt.Taken {
@@ -280,7 +281,7 @@ func (d *DB) Commit(crawlID string, bt Batch) (queued int, err error) {
 				return err
 			}
 		}
-		queued = fr.Stats().KeyN
+		queued = countKeys(fr)
 		if err := putJSON(batches, key, bt.Result(queued)); err != nil {
 			return err
 		}
@@ -356,4 +357,16 @@ func putJSON(b *bolt.Bucket, key []byte, v any) error {
 		return err
 	}
 	return b.Put(key, raw)
+}
+
+// countKeys counts b's keys with a cursor. Bucket.Stats is no substitute:
+// inside a write transaction it reads the pages as last committed and misses
+// the transaction's own deletes and inserts.
+func countKeys(b *bolt.Bucket) int {
+	n := 0
+	c := b.Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		n++
+	}
+	return n
 }

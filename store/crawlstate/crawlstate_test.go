@@ -77,3 +77,31 @@ func TestBatchLifecycleSurvivesReopen(t *testing.T) {
 		t.Fatalf("unknown crawl error = %v", err)
 	}
 }
+
+// TestCommitCountsTheFrontierItLeaves takes every request of a frontier in
+// one batch that finds nothing new: the batch must report an empty frontier
+// (a stale count would make the workflow run an extra, empty batch).
+func TestCommitCountsTheFrontierItLeaves(t *testing.T) {
+	db, err := Open(filepath.Join(t.TempDir(), "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Start(Meta{CrawlID: "c"}, []Request{{URL: "http://a/"}, {URL: "http://a/x"}}); err != nil {
+		t.Fatal(err)
+	}
+	_, keys, err := db.Head("c", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recorded int
+	q, err := db.Commit("c", Batch{Number: 1, Taken: keys, Result: func(q int) any { recorded = q; return q }})
+	if err != nil || q != 0 || recorded != 0 {
+		t.Fatalf("commit of the whole frontier queued %d (recorded %d), %v; want 0", q, recorded, err)
+	}
+	q, err = db.Commit("c", Batch{Number: 2, Remaining: []Request{{URL: "http://a/y"}, {URL: "http://a/z"}, {URL: "http://a/w"}},
+		Result: func(q int) any { return q }})
+	if err != nil || q != 3 {
+		t.Fatalf("commit of three new requests queued %d, %v; want 3", q, err)
+	}
+}
