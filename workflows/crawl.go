@@ -70,7 +70,9 @@ func CrawlSite(ctx workflow.Context, p CrawlParams) (Progress, error) {
 		RetryPolicy:         retry,
 	})
 	crawlCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 30 * time.Minute,
+		// Generous: a batch on a polite onion host (1 request a second) is
+		// slow, and heartbeats, not this, detect a dead worker.
+		StartToCloseTimeout: 3 * time.Hour,
 		HeartbeatTimeout:    p.HeartbeatTimeout,
 		RetryPolicy:         retry,
 	})
