@@ -42,6 +42,10 @@ type CrawlStatus struct {
 	// limit, a content type or robots.txt; Robots is the crawl's policy.
 	Skipped int    `json:"skipped,omitempty"`
 	Robots  string `json:"robots,omitempty"`
+	// Changed and Unchanged count pages an earlier crawl captured too, by
+	// whether their content hash differs from that capture's.
+	Changed   int `json:"changed,omitempty"`
+	Unchanged int `json:"unchanged,omitempty"`
 }
 
 // Done reports whether the crawl has ended.

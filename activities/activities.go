@@ -144,6 +144,8 @@ func (a *Activities) CrawlBatch(ctx context.Context, in workflows.CrawlBatchInpu
 		pages    int
 		failures int
 		skipped  int
+		changed  int
+		same     int
 	)
 	if activity.IsActivity(ctx) && activity.HasHeartbeatDetails(ctx) {
 		var prev BatchHeartbeat
@@ -177,6 +179,19 @@ func (a *Activities) CrawlBatch(ctx context.Context, in workflows.CrawlBatchInpu
 			}
 			if err := a.archivePage(in, p, &doc); err != nil {
 				return err
+			}
+			prev, seenBefore, err := a.State.LastContent(doc.URL)
+			if err != nil {
+				return err
+			}
+			if seenBefore && prev.CrawlID != in.CrawlID {
+				mu.Lock()
+				if prev.SHA256 == doc.SHA256 {
+					same++
+				} else {
+					changed++
+				}
+				mu.Unlock()
 			}
 			pend := crawlstate.Pending{Document: doc, Page: *page}
 			if a.Templates != nil && p.Doc != nil {
@@ -241,7 +256,7 @@ func (a *Activities) CrawlBatch(ctx context.Context, in workflows.CrawlBatchInpu
 	for i, r := range remaining {
 		rest[i] = crawlstate.Request{URL: r.URL, Depth: r.Depth}
 	}
-	res = workflows.CrawlBatchResult{Pages: pages, Errors: failures, Images: stats.Images, Skipped: skipped}
+	res = workflows.CrawlBatchResult{Pages: pages, Errors: failures, Images: stats.Images, Skipped: skipped, Changed: changed, Unchanged: same}
 	for _, p := range pending {
 		res.DocumentIDs = append(res.DocumentIDs, p.Document.ID)
 	}

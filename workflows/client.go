@@ -132,6 +132,7 @@ func (s *Service) Crawl(ctx context.Context, id string) (vigil.CrawlStatus, erro
 	st.LastError = prog.LastError
 	st.MaxPages, st.Rate, st.ETASeconds = prog.MaxPages, prog.Rate, prog.ETASeconds
 	st.Skipped, st.Robots = prog.Skipped, prog.Robots
+	st.Changed, st.Unchanged = prog.Changed, prog.Unchanged
 	return st, nil
 }
 

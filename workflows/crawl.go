@@ -156,6 +156,8 @@ func CrawlSite(ctx workflow.Context, p CrawlParams) (Progress, error) {
 		prog.Errors += res.Errors
 		prog.Images += res.Images
 		prog.Skipped += res.Skipped
+		prog.Changed += res.Changed
+		prog.Unchanged += res.Unchanged
 		prog.Queued = res.Queued
 		if res.Failure != "" {
 			prog.LastError = res.Failure

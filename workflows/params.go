@@ -135,6 +135,9 @@ type Progress struct {
 	Skipped int `json:"skipped,omitempty"`
 	// Robots is the crawl's robots.txt policy.
 	Robots string `json:"robots,omitempty"`
+	// Changed and Unchanged count re-crawled pages (CrawlBatchResult).
+	Changed   int `json:"changed,omitempty"`
+	Unchanged int `json:"unchanged,omitempty"`
 }
 
 // Remaining is the number of pages the crawl expects still to fetch: the
@@ -180,6 +183,10 @@ type CrawlBatchResult struct {
 	Images      int      `json:"images"`
 	Queued      int      `json:"queued"`
 	Skipped     int      `json:"skipped,omitempty"` // links and pages not fetched (traps, content types, robots.txt)
+	// Changed and Unchanged count the pages an earlier crawl captured
+	// too, by whether the body's SHA-256 differs from that capture's.
+	Changed   int `json:"changed,omitempty"`
+	Unchanged int `json:"unchanged,omitempty"`
 	// Failure is set when the batch could not run at all for a reason that
 	// retrying will not fix soon (e.g. every request refused by policy).
 	Failure string `json:"failure,omitempty"`

@@ -65,6 +65,7 @@ var (
 	bucketSeen     = []byte("seen")
 	bucketBatches  = []byte("batches")
 	bucketPending  = []byte("pending")
+	bucketContent  = []byte("content") // top level: page URL → Content, across crawls
 	one            = []byte{1}
 )
 
@@ -78,7 +79,10 @@ func Open(path string) (*DB, error) {
 		return nil, fmt.Errorf("crawl state: open %s: %w", path, err)
 	}
 	if err := db.Update(func(tx *bolt.Tx) error {
-		_, err := tx.CreateBucketIfNotExists(bucketCrawls)
+		if _, err := tx.CreateBucketIfNotExists(bucketCrawls); err != nil {
+			return err
+		}
+		_, err := tx.CreateBucketIfNotExists(bucketContent)
 		return err
 	}); err != nil {
 		db.Close()
@@ -276,8 +280,13 @@ func (d *DB) Commit(crawlID string, bt Batch) (queued int, err error) {
 			bt.Seen.mu.Unlock()
 		}
 		pend := b.Bucket(bucketPending)
+		content := tx.Bucket(bucketContent)
 		for _, p := range bt.Pending {
 			if err := putJSON(pend, []byte(p.Document.ID), p); err != nil {
+				return err
+			}
+			c := Content{CrawlID: crawlID, SHA256: p.Document.SHA256, CapturedAt: p.Document.CapturedAt}
+			if err := putJSON(content, []byte(p.Document.URL), c); err != nil {
 				return err
 			}
 		}
@@ -369,4 +378,29 @@ func countKeys(b *bolt.Bucket) int {
 		n++
 	}
 	return n
+}
+
+// Content is the last committed capture of a page URL, by whichever crawl
+// made it: re-crawls compare against it to tell unchanged pages.
+type Content struct {
+	CrawlID    string    `json:"crawl_id"`
+	SHA256     string    `json:"sha256"`
+	CapturedAt time.Time `json:"captured_at"`
+}
+
+// LastContent returns the last committed capture of url by any crawl; ok is
+// false when no crawl has captured it.
+func (d *DB) LastContent(url string) (c Content, ok bool, err error) {
+	err = d.db.View(func(tx *bolt.Tx) error {
+		raw := tx.Bucket(bucketContent).Get([]byte(url))
+		if raw == nil {
+			return nil
+		}
+		ok = true
+		return json.Unmarshal(raw, &c)
+	})
+	if err != nil {
+		return Content{}, false, fmt.Errorf("crawl state: last content of %s: %w", url, err)
+	}
+	return c, ok, nil
 }
