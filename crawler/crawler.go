@@ -77,6 +77,11 @@ type Config struct {
 	// does not fetch the pages it disallows for UserAgent; they are
 	// reported to Handler.OnSkip. false ignores robots.txt.
 	ObeyRobots bool
+	// Jar, when set, holds the cookies sent with every request (pages,
+	// images, robots.txt) and receives those the sites set, across Crawl
+	// calls: a logged-in session (see LoadCookieJar). nil gives each Crawl
+	// call a fresh, empty jar.
+	Jar http.CookieJar
 }
 
 // Request is one URL to fetch and its link distance from the seeds.
@@ -212,6 +217,7 @@ func (c *Crawler) Crawl(ctx context.Context, frontier []Request, scope Scope, ma
 	st := newCrawlState(frontier, maxPages)
 	col := c.newCollector(ctx, ss, st, seen)
 	imageClient := &http.Client{
+		Jar:       c.cfg.Jar,
 		Transport: c.raw,
 		Timeout:   c.cfg.RequestTimeout,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
@@ -295,6 +301,9 @@ func (c *Crawler) newCollector(ctx context.Context, ss *scopeSet, st *crawlState
 	col.AllowedDomains, col.DisallowedDomains = nil, nil
 	col.URLFilters, col.DisallowedURLFilters = nil, nil
 	col.WithTransport(c.raw)
+	if c.cfg.Jar != nil {
+		col.SetCookieJar(c.cfg.Jar)
+	}
 	col.SetRequestTimeout(c.cfg.RequestTimeout)
 	col.SetRedirectHandler(func(req *http.Request, via []*http.Request) error {
 		if len(via) >= MaxRedirects {
