@@ -14,6 +14,11 @@ type CrawlRequest struct {
 	// Robots is the crawl's robots.txt policy: "obey" or "ignore" (""
 	// means ignore). It is recorded with the crawl.
 	Robots string `json:"robots,omitempty"`
+	// CookieFile is the path, on the machine of the crawl workers, of a
+	// Netscape cookies.txt file (mode 0600) whose cookies the crawl sends:
+	// a logged-in session. Only the path travels; the cookies stay in the
+	// file and out of logs, history and the index.
+	CookieFile string `json:"cookie_file,omitempty"`
 }
 
 // CrawlStatus is where a crawl stands.

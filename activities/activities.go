@@ -78,6 +78,11 @@ func (a *Activities) StartCrawl(ctx context.Context, in workflows.StartCrawlInpu
 	if err != nil {
 		return workflows.StartCrawlResult{}, invalid("%v", err)
 	}
+	if in.CookieFile != "" {
+		if _, err := crawler.LoadCookieJar(in.CookieFile); err != nil {
+			return workflows.StartCrawlResult{}, invalid("%v", err)
+		}
+	}
 	// Refuse to start without a usable network configuration.
 	if _, err := a.Transport(in.CrawlID); err != nil {
 		return workflows.StartCrawlResult{}, invalid("%v", err)
@@ -88,7 +93,7 @@ func (a *Activities) StartCrawl(ctx context.Context, in workflows.StartCrawlInpu
 	}
 	q, err := a.State.Start(crawlstate.Meta{
 		CrawlID: in.CrawlID, CaseID: in.CaseID, Seeds: in.Seeds, Hosts: scope.Hosts,
-		MaxDepth: in.MaxDepth, Robots: in.Robots, Created: time.Now().UTC(),
+		MaxDepth: in.MaxDepth, Robots: in.Robots, CookieFile: in.CookieFile, Created: time.Now().UTC(),
 	}, seeds)
 	if err != nil {
 		return workflows.StartCrawlResult{}, err
@@ -119,6 +124,12 @@ func (a *Activities) CrawlBatch(ctx context.Context, in workflows.CrawlBatchInpu
 	cfg.Transport = transport
 	cfg.MaxDepth = meta.MaxDepth
 	cfg.ObeyRobots = meta.Robots == workflows.RobotsObey
+	if meta.CookieFile != "" {
+		// Read again for every batch: an investigator may refresh the file.
+		if cfg.Jar, err = crawler.LoadCookieJar(meta.CookieFile); err != nil {
+			return res, invalid("%v", err)
+		}
+	}
 	if cfg.MaxDepth < 0 {
 		cfg.MaxDepth = 0 // unlimited
 	}

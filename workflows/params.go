@@ -79,6 +79,8 @@ type CrawlParams struct {
 	HeartbeatTimeout time.Duration `json:"heartbeat_timeout,omitempty"`
 	// Robots is the robots.txt policy, RobotsObey or RobotsIgnore ("").
 	Robots string `json:"robots,omitempty"`
+	// CookieFile is vigil.CrawlRequest.CookieFile: a path, never cookies.
+	CookieFile string `json:"cookie_file,omitempty"`
 
 	// Progress is carried across continue-as-new; zero on the first run.
 	Progress Progress `json:"progress"`
@@ -158,6 +160,8 @@ type StartCrawlInput struct {
 	Seeds    []string `json:"seeds"`
 	MaxDepth int      `json:"max_depth"`
 	Robots   string   `json:"robots,omitempty"` // recorded in the crawl's metadata
+	// CookieFile is checked (readable, mode 0600, well-formed) and recorded.
+	CookieFile string `json:"cookie_file,omitempty"`
 }
 
 // StartCrawlResult reports the frontier after initialisation.

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"net/url"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -30,6 +31,13 @@ func newCrawlCmd() *cobra.Command {
 				return err
 			}
 			req.Seeds = args
+			if req.CookieFile != "" {
+				abs, err := filepath.Abs(req.CookieFile)
+				if err != nil {
+					return usagef("--cookies: %v", err)
+				}
+				req.CookieFile = abs
+			}
 			var st vigil.CrawlStatus
 			if err := c.do(cmd.Context(), "POST", "/api/crawls", req, &st); err != nil {
 				return err
@@ -45,6 +53,7 @@ func newCrawlCmd() *cobra.Command {
 	cmd.Flags().IntVar(&req.MaxDepth, "depth", 0, "link depth from the seeds (0: default 5, -1: unlimited)")
 	cmd.Flags().IntVar(&req.MaxPages, "max-pages", 0, "stop after this many pages (0: default 1000)")
 	cmd.Flags().StringVar(&req.CaseID, "case", "", "case ID the crawl belongs to")
+	cmd.Flags().StringVar(&req.CookieFile, "cookies", "", "Netscape cookies.txt (mode 0600) of a logged-in session, read by the crawl workers on this machine")
 	cmd.Flags().StringVar(&req.Robots, "robots", "ignore", "robots.txt policy, recorded with the crawl: obey or ignore")
 	cmd.Flags().BoolVar(&wait, "wait", false, "wait for the crawl to end: a live progress bar on a terminal, plain lines otherwise")
 	cmd.AddCommand(

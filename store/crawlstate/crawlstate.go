@@ -32,14 +32,16 @@ type Request struct {
 
 // Meta describes a crawl.
 type Meta struct {
-	CrawlID   string    `json:"crawl_id"`
-	CaseID    string    `json:"case_id,omitempty"`
-	Seeds     []string  `json:"seeds"`
-	Hosts     []string  `json:"hosts"`
-	MaxDepth  int       `json:"max_depth"`
-	Robots    string    `json:"robots,omitempty"` // robots.txt policy: "obey" or "ignore"/""
-	LastBatch int       `json:"last_batch"`
-	Created   time.Time `json:"created"`
+	CrawlID  string   `json:"crawl_id"`
+	CaseID   string   `json:"case_id,omitempty"`
+	Seeds    []string `json:"seeds"`
+	Hosts    []string `json:"hosts"`
+	MaxDepth int      `json:"max_depth"`
+	Robots   string   `json:"robots,omitempty"` // robots.txt policy: "obey" or "ignore"/""
+	// CookieFile is the path of the crawl's cookies.txt (never its content).
+	CookieFile string    `json:"cookie_file,omitempty"`
+	LastBatch  int       `json:"last_batch"`
+	Created    time.Time `json:"created"`
 }
 
 // Pending is a capture waiting for the index: the document, the extractor's

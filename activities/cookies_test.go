@@ -1,0 +1,65 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"go.temporal.io/sdk/temporal"
+
+	"vigil/workflows"
+)
+
+// TestCrawlSendsTheImportedSession crawls a members-only page with a
+// cookies.txt: a file others can read is refused at start (not retried), a
+// 0600 one is recorded by path in the crawl's metadata, and its session
+// cookie reaches the site; the cookie's value is in neither.
+func TestCrawlSendsTheImportedSession(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		if c, err := r.Cookie("sess"); err == nil && c.Value == "v4lue" {
+			fmt.Fprint(w, "<title>members</title>")
+			return
+		}
+		fmt.Fprint(w, "<title>login</title>")
+	}))
+	defer srv.Close()
+	u, _ := url.Parse(srv.URL)
+	file := filepath.Join(t.TempDir(), "cookies.txt")
+	if err := os.WriteFile(file, []byte(u.Hostname()+"\tFALSE\t/\tFALSE\t0\tsess\tv4lue\n"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	a := newActivities(t)
+	ctx := context.Background()
+	in := workflows.StartCrawlInput{CrawlID: "s", Seeds: []string{srv.URL + "/"}, CookieFile: file}
+	_, err := a.StartCrawl(ctx, in)
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) || !appErr.NonRetryable() || strings.Contains(err.Error(), "v4lue") {
+		t.Fatalf("start with a group-readable cookie file: %v; want a non-retryable error without the value", err)
+	}
+	if err := os.Chmod(file, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.StartCrawl(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	meta, err := a.State.Meta("s")
+	if err != nil || meta.CookieFile != file {
+		t.Fatalf("metadata cookie file = %q, %v", meta.CookieFile, err)
+	}
+	res, err := a.CrawlBatch(ctx, workflows.CrawlBatchInput{CrawlID: "s", Batch: 1, MaxPages: 10})
+	if err != nil || len(res.DocumentIDs) != 1 {
+		t.Fatalf("batch = %+v, %v", res, err)
+	}
+	doc, err := a.State.Pending("s", res.DocumentIDs)
+	if err != nil || len(doc) != 1 || doc[0].Document.Title != "members" {
+		t.Fatalf("captured %+v, %v; want the members' page", doc, err)
+	}
+}
