@@ -23,6 +23,8 @@ type WatchlistChecker interface {
 // after a crash or an index outage neither loses nor duplicates anything.
 func (a *Activities) IndexBatch(ctx context.Context, in workflows.IndexBatchInput) (workflows.IndexBatchResult, error) {
 	var res workflows.IndexBatchResult
+	hb := newHeartbeater(ctx, in.Batch)
+	defer hb.close()
 	pending, err := a.State.Pending(in.CrawlID, in.DocumentIDs)
 	if err != nil {
 		return res, err

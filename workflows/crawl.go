@@ -78,6 +78,9 @@ func CrawlSite(ctx workflow.Context, p CrawlParams) (Progress, error) {
 	})
 	indexCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 10 * time.Minute,
+		// IndexBatch heartbeats too: an index batch on a dead worker is
+		// retried after the heartbeat timeout, not after ten minutes.
+		HeartbeatTimeout: p.HeartbeatTimeout,
 		RetryPolicy:         retry,
 	})
 
