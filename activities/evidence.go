@@ -63,9 +63,13 @@ func (a *Activities) endEvidence(in workflows.CrawlBatchInput, meta crawlstate.M
 		a.Evidence.AbortBatch(in.CrawlID, in.Batch)
 		return nil
 	}
+	robots := "ignore: robots.txt is not fetched"
+	if cfg.ObeyRobots {
+		robots = "obey: each host's robots.txt is fetched and its disallowed paths skipped"
+	}
 	err := a.Evidence.EndBatch(in.CrawlID, in.Batch, evidence.Run{
 		CaseID: meta.CaseID, Seeds: meta.Seeds, StartedAt: meta.Created, IsolationKey: in.CrawlID,
-		Scope: evidence.Scope{Hosts: meta.Hosts, MaxDepth: cfg.MaxDepth, Robots: "ignored: robots.txt is not fetched",
+		Scope: evidence.Scope{Hosts: meta.Hosts, MaxDepth: cfg.MaxDepth, Robots: robots,
 			Concurrency: cfg.Concurrency, UserAgent: a.userAgent(), FetchImages: cfg.FetchImages},
 	})
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"vigil/demo"
@@ -86,6 +87,9 @@ func TestCrawlBatchArchivesEveryPageAsWARC(t *testing.T) {
 	}
 	if m.Counts.Responses != len(ids) || m.CaseID != "case-1" || len(m.Seeds) != 1 {
 		t.Fatalf("manifest counts %+v, case %q, seeds %v; want %d responses of case-1", m.Counts, m.CaseID, m.Seeds, len(ids))
+	}
+	if !strings.HasPrefix(m.Scope.Robots, "ignore") || m.Scope.Network != "tor" || m.TorIsolation.Key != "c1" {
+		t.Errorf("manifest scope %+v, isolation %+v; want the default robots policy (ignore) and per-site isolation", m.Scope, m.TorIsolation)
 	}
 	rep, err := evidence.Verify(dir, key.Public().(ed25519.PublicKey))
 	if err != nil || !rep.OK() {
