@@ -57,7 +57,7 @@ import (
 // defaultPackages are Debian packages with photographs in them.
 var defaultPackages = []string{
 	"kphotoalbum", "python3-skimage", "libdlib19.1", "mate-backgrounds",
-	"lomiri-wallpapers-16.04", "palapeli-data", "plasma-workspace-wallpapers",
+	"lomiri-wallpapers-16.04", "palapeli-data", "plasma-workspace-wallpapers", "gnome-backgrounds",
 }
 
 func main() {
@@ -137,7 +137,7 @@ func load(root string, side int, h *imagehash.Hasher) (kept []*item, dups int, e
 			return err
 		}
 		ext := strings.ToLower(filepath.Ext(p))
-		if ext != ".jpg" && ext != ".jpeg" && ext != ".png" {
+		if ext != ".jpg" && ext != ".jpeg" && ext != ".png" && ext != ".webp" {
 			return nil
 		}
 		// The manual's screenshots show the demo photos themselves, and the
