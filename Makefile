@@ -60,7 +60,7 @@ bench:
 	$(GO) test -run '^$$' -bench 'Extract|GoqueryParseOnly' -benchtime 2s -cpu 1 ./extractors/...
 	$(GO) test -run '^$$' -bench . -benchtime 124x -cpu 1 ./extractors/imagehash/
 	$(GO) test -run '^$$' -bench . -benchtime 200x -cpu 1 -timeout 30m ./store/hashindex/ ./match/
-	$(GO) test -run '^$$$$' -bench CrawlBatchEvidence -benchtime 3x ./activities/
+	$(GO) test -run '^$$' -bench CrawlBatchEvidence -benchtime 3x ./activities/
 
 ## bench-photos: recall and false positives of photo matching under 28 transformations of ~120 real
 ## photos from Debian packages (fetched at run time with apt-get download; never committed). Gates print PASS/FAIL.
