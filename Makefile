@@ -45,7 +45,7 @@ unit:
 	$(GO) test $(TESTFLAGS) -timeout 30m $$($(GO) list ./... | grep -E '$(PURE_PKGS)')
 
 e2e:
-	$(GO) test $(TESTFLAGS) -timeout 40m $(SLOW_PKGS)
+	$(GO) test $(TESTFLAGS) -parallel 4 -timeout 40m $(SLOW_PKGS)
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1)

@@ -214,6 +214,7 @@ func crawlWait(t *testing.T, inst *instance, seed string) string {
 // contact, a photo match returns the planted image, the hostile pages run
 // nothing, and a crawl is paused and resumed from the page.
 func TestBrowser(t *testing.T) {
+	t.Parallel()
 	site := demo.New(demo.Config{})
 	demoSrv := httptest.NewServer(site)
 	defer demoSrv.Close()

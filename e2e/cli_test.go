@@ -13,6 +13,7 @@ import (
 var hexRe = regexp.MustCompile(`^[0-9a-f]+$`)
 
 func TestHashJSONFollowsTheOutputContract(t *testing.T) {
+	t.Parallel()
 	site := demo.New(demo.Config{})
 	dir := t.TempDir()
 	var paths []string
@@ -49,6 +50,7 @@ func TestHashJSONFollowsTheOutputContract(t *testing.T) {
 }
 
 func TestExtractJSONFollowsTheOutputContract(t *testing.T) {
+	t.Parallel()
 	page := `<html><body><p>Contact mara.k [at] protonmail [dot] com or call +44 20 7946 0123.</p>
 <p>Order #4411-2023, version 2.4.1, price $120.00</p></body></html>`
 	path := filepath.Join(t.TempDir(), "ad.html")
@@ -80,6 +82,7 @@ func TestExtractJSONFollowsTheOutputContract(t *testing.T) {
 }
 
 func TestExitCodes(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name string
 		args []string

@@ -15,6 +15,7 @@ import (
 // lab mode, every page lands in the index exactly once, and `vigil search`
 // finds planted contacts through the API.
 func TestCrawlSearchEndToEnd(t *testing.T) {
+	t.Parallel()
 	site := demo.New(demo.Config{})
 	srv := httptest.NewServer(site)
 	defer srv.Close()

@@ -22,6 +22,7 @@ import (
 // copy at 80% size on the page that embeds it, and a photo that was never
 // planted matches nothing at the match thresholds.
 func TestMatchWatchlistAlertsEndToEnd(t *testing.T) {
+	t.Parallel()
 	site := demo.New(demo.Config{Threads: 30, Listings: 30, ImageEvery: 3})
 	srv := httptest.NewServer(site)
 	defer srv.Close()
