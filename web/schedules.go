@@ -10,8 +10,8 @@ import (
 
 // scheduleRoutes registers the crawl schedule API. It is served when the
 // crawl service also implements vigil.ScheduleService (workflows.Service
-// does); otherwise every schedule route answers 503. Until routeRoles lists
-// them, the routes need the admin role.
+// does); otherwise every schedule route answers 503. Listing needs a viewer;
+// creating, pausing, resuming and deleting need an investigator (routeRoles).
 func (s *Server) scheduleRoutes() {
 	s.mux.HandleFunc("POST /api/schedules", s.auth(s.createSchedule))
 	s.mux.HandleFunc("GET /api/schedules", s.auth(s.listSchedules))
