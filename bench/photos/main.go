@@ -63,7 +63,7 @@ var defaultPackages = []string{
 func main() {
 	cache := flag.String("cache", filepath.Join(os.TempDir(), "vigil-bench-photos"), "directory for the downloaded packages and extracted files")
 	pkgs := flag.String("packages", strings.Join(defaultPackages, ","), "comma-separated Debian packages to take images from")
-	n := flag.Int("n", 120, "number of photos to transform and query")
+	n := flag.Int("n", 118, "number of photos to transform and query (the packages hold 118 distinct ones)")
 	side := flag.Int("side", 640, "longest side the originals are scaled to before indexing")
 	workers := flag.Int("workers", runtime.NumCPU(), "parallel queries")
 	flag.Parse()
@@ -369,7 +369,7 @@ type result struct {
 // isPhoto says whether a file is a photograph. Screenshots, stripes and
 // other graphics are distractors only.
 func isPhoto(path string) bool {
-	for _, d := range []string{"/kphotoalbum/pics/", "/mate/desktop/", "/mate/abstract/"} {
+	for _, d := range []string{"/kphotoalbum/pics/", "/mate/desktop/", "/mate/abstract/", "/backgrounds/gnome/"} {
 		if strings.Contains(path, d) {
 			return false
 		}
