@@ -81,7 +81,7 @@ func CrawlSite(ctx workflow.Context, p CrawlParams) (Progress, error) {
 		// IndexBatch heartbeats too: an index batch on a dead worker is
 		// retried after the heartbeat timeout, not after ten minutes.
 		HeartbeatTimeout: p.HeartbeatTimeout,
-		RetryPolicy:         retry,
+		RetryPolicy:      retry,
 	})
 
 	if prog.Batches == 0 {
