@@ -60,3 +60,21 @@ func TestCrawlStatusDone(t *testing.T) {
 		}
 	}
 }
+
+func TestCleanTextNeutralisesHostileText(t *testing.T) {
+	cases := map[string]string{
+		"plain  words\n\tacross lines": "plain words across lines",
+		"red \x1b[31malert\x1b[0m":     "red alert",
+		"title \x1b]0;pwned\x07 done":  "title done",
+		"bidi \u202eevil\u202c text":   "bidi evil text",
+		"nul\x00 and bell\x07":         "nul and bell",
+		"  leading and trailing  ":     "leading and trailing",
+		"bad utf8 \xff\xfe here":       "bad utf8 here",
+		"zero\u200bwidth":              "zerowidth",
+	}
+	for in, want := range cases {
+		if got := vigil.CleanText(in); got != want {
+			t.Errorf("CleanText(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
