@@ -42,23 +42,33 @@ func newAPIClient(server string) (*apiClient, error) {
 	}, nil
 }
 
-// do sends a request and decodes a JSON answer into out. API errors come back
-// as their message; an unreachable server says how to start one.
+// do sends in as JSON (no body when nil) and decodes a JSON answer into out
+// (ignored when nil). API errors come back as their message; an unreachable
+// server says how to start one.
 func (c *apiClient) do(ctx context.Context, method, path string, in, out any) error {
-	var body io.Reader
-	if in != nil {
-		raw, err := json.Marshal(in)
-		if err != nil {
-			return err
-		}
-		body = bytes.NewReader(raw)
+	if in == nil {
+		return c.send(ctx, method, path, "", nil, out)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	raw, err := json.Marshal(in)
 	if err != nil {
 		return err
 	}
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
+	return c.send(ctx, method, path, "application/json", raw, out)
+}
+
+// send sends body with contentType (no body when contentType is empty) and
+// decodes the JSON answer into out, with do's error handling.
+func (c *apiClient) send(ctx context.Context, method, path, contentType string, body []byte, out any) error {
+	var rd io.Reader
+	if contentType != "" {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	if err != nil {
+		return err
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
 	}
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)

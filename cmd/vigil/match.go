@@ -2,13 +2,9 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"mime/multipart"
-	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -54,42 +50,6 @@ type alertRecord struct {
 	ImageID   string    `json:"image_id"`
 	EntryID   string    `json:"entry_id"`
 	Hash      string    `json:"hash"`
-}
-
-// send posts body with contentType to path and decodes the JSON answer,
-// with the error handling of apiClient.do.
-func (c *apiClient) send(ctx context.Context, method, path, contentType string, body []byte, out any) error {
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", contentType)
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		if errors.Is(err, context.Canceled) {
-			return err
-		}
-		return fmt.Errorf("cannot reach the Vigil API at %s (start it with `vigil up`, or pass --server): %v", c.base, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return fmt.Errorf("read API response: %w", err)
-	}
-	if resp.StatusCode >= 300 {
-		var e web.ErrorResponse
-		if json.Unmarshal(raw, &e) == nil && e.Error != "" {
-			return errors.New(e.Error)
-		}
-		return fmt.Errorf("API answered %s", resp.Status)
-	}
-	if err := json.Unmarshal(raw, out); err != nil {
-		return fmt.Errorf("unexpected API response: %w", err)
-	}
-	return nil
 }
 
 func newMatchCmd() *cobra.Command {
