@@ -100,3 +100,14 @@ func (c *apiClient) send(ctx context.Context, method, path, contentType string, 
 	}
 	return nil
 }
+
+// writeJSONLines prints items as JSON Lines, one per line.
+func writeJSONLines[T any](w io.Writer, items []T) error {
+	enc := json.NewEncoder(w)
+	for _, it := range items {
+		if err := enc.Encode(it); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/url"
@@ -37,13 +36,7 @@ func newCrawlsCmd() *cobra.Command {
 			}
 			out := cmd.OutOrStdout()
 			if asJSON {
-				enc := json.NewEncoder(out)
-				for _, st := range list {
-					if err := enc.Encode(st); err != nil {
-						return err
-					}
-				}
-				return nil
+				return writeJSONLines(out, list)
 			}
 			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tSTATE\tPAGES\tQUEUED\tINDEXED\tFINDINGS\tIMAGES\tERRORS\tSTARTED")

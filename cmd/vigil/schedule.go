@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/url"
 	"strings"
@@ -95,13 +94,7 @@ func newScheduleListCmd() *cobra.Command {
 			}
 			out := cmd.OutOrStdout()
 			if asJSON {
-				enc := json.NewEncoder(out)
-				for _, st := range list {
-					if err := enc.Encode(st); err != nil {
-						return err
-					}
-				}
-				return nil
+				return writeJSONLines(out, list)
 			}
 			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tEVERY\tSTATE\tRUNS\tLAST CRAWL\tNEXT RUN\tSEEDS")
