@@ -67,3 +67,58 @@ func escapeLen(s string) int {
 	_, n := utf8.DecodeRuneInString(s[1:])
 	return 1 + n
 }
+
+// Query text limits, the same for every store.
+const (
+	MaxQueryBytes   = 2048
+	MaxQueryClauses = 32
+)
+
+// QueryClause is one word or "quoted phrase" of a query text, as written.
+type QueryClause struct {
+	Text   string
+	Negate bool // written with a leading -
+}
+
+// ParseQueryText splits Query.Text into clauses: whitespace-separated words,
+// "double-quoted phrases", and - in front of either to exclude it. Nothing
+// else is syntax; each store decides how a clause is analysed. It returns an
+// EINVALID error for invalid UTF-8, an unclosed quote, more than
+// MaxQueryBytes bytes or MaxQueryClauses clauses.
+func ParseQueryText(text string) ([]QueryClause, error) {
+	if len(text) > MaxQueryBytes {
+		return nil, Errorf(EINVALID, "query text is longer than %d bytes", MaxQueryBytes)
+	}
+	if !utf8.ValidString(text) {
+		return nil, Errorf(EINVALID, "query text is not valid UTF-8")
+	}
+	var clauses []QueryClause
+	rest := text
+	for {
+		rest = strings.TrimLeftFunc(rest, unicode.IsSpace)
+		if rest == "" {
+			return clauses, nil
+		}
+		var c QueryClause
+		if len(rest) > 1 && rest[0] == '-' && !unicode.IsSpace(rune(rest[1])) {
+			c.Negate, rest = true, rest[1:]
+		}
+		if rest[0] == '"' {
+			end := strings.IndexByte(rest[1:], '"')
+			if end < 0 {
+				return nil, Errorf(EINVALID, "query text has an unclosed quote")
+			}
+			c.Text, rest = rest[1:1+end], rest[2+end:]
+		} else {
+			end := strings.IndexFunc(rest, unicode.IsSpace)
+			if end < 0 {
+				end = len(rest)
+			}
+			c.Text, rest = rest[:end], rest[end:]
+		}
+		if len(clauses) == MaxQueryClauses {
+			return nil, Errorf(EINVALID, "query text has more than %d words or phrases", MaxQueryClauses)
+		}
+		clauses = append(clauses, c)
+	}
+}

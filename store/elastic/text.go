@@ -8,12 +8,6 @@ import (
 	"vigil"
 )
 
-// Query text limits, the same as the embedded store's.
-const (
-	maxQueryBytes   = 2048
-	maxQueryClauses = 32
-)
-
 // Snippet shape: bytes kept before and after the first highlighted match.
 const (
 	snippetBefore = 80
@@ -45,50 +39,21 @@ type textQuery struct {
 // an unclosed quote, more than 2,048 bytes or 32 clauses.
 func parseText(text string) (textQuery, error) {
 	var tq textQuery
-	if len(text) > maxQueryBytes {
-		return tq, vigil.Errorf(vigil.EINVALID, "query text is longer than %d bytes", maxQueryBytes)
+	clauses, err := vigil.ParseQueryText(text)
+	if err != nil {
+		return tq, err
 	}
-	if !utf8.ValidString(text) {
-		return tq, vigil.Errorf(vigil.EINVALID, "query text is not valid UTF-8")
-	}
-	clauses := 0
-	rest := text
-	for {
-		rest = strings.TrimLeftFunc(rest, unicode.IsSpace)
-		if rest == "" {
-			break
-		}
-		negate := false
-		if len(rest) > 1 && rest[0] == '-' && !unicode.IsSpace(rune(rest[1])) {
-			negate, rest = true, rest[1:]
-		}
-		var raw string
-		if rest[0] == '"' {
-			end := strings.IndexByte(rest[1:], '"')
-			if end < 0 {
-				return tq, vigil.Errorf(vigil.EINVALID, "query text has an unclosed quote")
-			}
-			raw, rest = rest[1:1+end], rest[2+end:]
-		} else {
-			end := strings.IndexFunc(rest, unicode.IsSpace)
-			if end < 0 {
-				end = len(rest)
-			}
-			raw, rest = rest[:end], rest[end:]
-		}
-		if clauses++; clauses > maxQueryClauses {
-			return tq, vigil.Errorf(vigil.EINVALID, "query text has more than %d words or phrases", maxQueryClauses)
-		}
-		if !hasTerm(raw) {
+	for _, c := range clauses {
+		if !hasTerm(c.Text) {
 			continue
 		}
-		if negate {
-			tq.mustNot = append(tq.mustNot, raw)
+		if c.Negate {
+			tq.mustNot = append(tq.mustNot, c.Text)
 		} else {
-			tq.must = append(tq.must, raw)
+			tq.must = append(tq.must, c.Text)
 		}
 	}
-	tq.none = clauses > 0 && len(tq.must) == 0 && len(tq.mustNot) == 0
+	tq.none = len(clauses) > 0 && len(tq.must) == 0 && len(tq.mustNot) == 0
 	return tq, nil
 }
 

@@ -12,12 +12,6 @@ import (
 	"vigil"
 )
 
-// Query text limits.
-const (
-	maxQueryBytes   = 2048
-	maxQueryClauses = 32
-)
-
 // Snippet shape: bytes of context kept before and after the first match, and
 // how much of a document is scanned for it.
 const (
@@ -74,51 +68,22 @@ func (tq textQuery) terms() map[string]bool {
 // The result has empty set when the text holds no clause at all.
 func parseText(text string, ta textAnalyzer) (textQuery, error) {
 	var tq textQuery
-	if len(text) > maxQueryBytes {
-		return tq, vigil.Errorf(vigil.EINVALID, "query text is longer than %d bytes", maxQueryBytes)
+	clauses, err := vigil.ParseQueryText(text)
+	if err != nil {
+		return tq, err
 	}
-	if !utf8.ValidString(text) {
-		return tq, vigil.Errorf(vigil.EINVALID, "query text is not valid UTF-8")
-	}
-	clauses := 0
-	rest := text
-	for {
-		rest = strings.TrimLeftFunc(rest, unicode.IsSpace)
-		if rest == "" {
-			break
-		}
-		negate := false
-		if len(rest) > 1 && rest[0] == '-' && !unicode.IsSpace(rune(rest[1])) {
-			negate, rest = true, rest[1:]
-		}
-		var raw string
-		if rest[0] == '"' {
-			end := strings.IndexByte(rest[1:], '"')
-			if end < 0 {
-				return tq, vigil.Errorf(vigil.EINVALID, "query text has an unclosed quote")
-			}
-			raw, rest = rest[1:1+end], rest[2+end:]
-		} else {
-			end := strings.IndexFunc(rest, unicode.IsSpace)
-			if end < 0 {
-				end = len(rest)
-			}
-			raw, rest = rest[:end], rest[end:]
-		}
-		if clauses++; clauses > maxQueryClauses {
-			return tq, vigil.Errorf(vigil.EINVALID, "query text has more than %d words or phrases", maxQueryClauses)
-		}
-		terms := ta.terms(raw)
+	for _, c := range clauses {
+		terms := ta.terms(c.Text)
 		if len(terms) == 0 {
 			continue
 		}
-		if negate {
+		if c.Negate {
 			tq.mustNot = append(tq.mustNot, terms)
 		} else {
 			tq.must = append(tq.must, terms)
 		}
 	}
-	tq.empty = clauses == 0
+	tq.empty = len(clauses) == 0
 	if len(tq.must) == 0 && len(tq.mustNot) > 0 {
 		// Only exclusions: everything but them.
 		tq.empty = true

@@ -38,8 +38,8 @@ func TestParseText(t *testing.T) {
 		{text: `site:alpha.onion`, must: [][]string{{"site:alpha.onion"}}}, // UAX #29 keeps it one word
 		{text: `"unclosed`, code: vigil.EINVALID},
 		{text: "\xff", code: vigil.EINVALID},
-		{text: strings.Repeat("x", maxQueryBytes+1), code: vigil.EINVALID},
-		{text: strings.Repeat("x ", maxQueryClauses+1), code: vigil.EINVALID},
+		{text: strings.Repeat("x", vigil.MaxQueryBytes+1), code: vigil.EINVALID},
+		{text: strings.Repeat("x ", vigil.MaxQueryClauses+1), code: vigil.EINVALID},
 	} {
 		tq, err := parseText(tc.text, ta)
 		if code := vigil.ErrorCode(err); code != tc.code {
