@@ -35,21 +35,7 @@ func (s *Store) PutDocuments(ctx context.Context, docs []vigil.Document) error {
 			return vigil.Errorf(vigil.EINVALID, "document %d has no ID", i)
 		}
 	}
-	if err := s.begin(ctx); err != nil {
-		return err
-	}
-	defer s.mu.RUnlock()
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
-	for chunk := range slices.Chunk(docs, batchSize) {
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("put documents: %w", err)
-		}
-		if err := s.putDocuments(chunk); err != nil {
-			return err
-		}
-	}
-	return nil
+	return writeChunks(ctx, s, "put documents", docs, s.putDocuments)
 }
 
 // putDocuments writes one batch; the caller holds s.wmu.
@@ -267,4 +253,24 @@ func clauseQuery(terms []string) query.Query {
 	title, text := bleve.NewPhraseQuery(terms, "title"), bleve.NewPhraseQuery(terms, "text")
 	title.SetBoost(2)
 	return bleve.NewDisjunctionQuery(title, text)
+}
+
+// writeChunks runs write over items in batches of batchSize, holding the
+// store open and its write lock, and stops between batches when ctx ends.
+func writeChunks[T any](ctx context.Context, s *Store, what string, items []T, write func([]T) error) error {
+	if err := s.begin(ctx); err != nil {
+		return err
+	}
+	defer s.mu.RUnlock()
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	for chunk := range slices.Chunk(items, batchSize) {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		if err := write(chunk); err != nil {
+			return err
+		}
+	}
+	return nil
 }

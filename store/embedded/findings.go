@@ -33,21 +33,7 @@ func (s *Store) PutFindings(ctx context.Context, findings []vigil.Finding) error
 			return vigil.Errorf(vigil.EINVALID, "finding %d has an invalid kind %q", i, f.Kind)
 		}
 	}
-	if err := s.begin(ctx); err != nil {
-		return err
-	}
-	defer s.mu.RUnlock()
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
-	for chunk := range slices.Chunk(findings, batchSize) {
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("put findings: %w", err)
-		}
-		if err := s.putFindings(chunk); err != nil {
-			return err
-		}
-	}
-	return nil
+	return writeChunks(ctx, s, "put findings", findings, s.putFindings)
 }
 
 // putFindings writes one batch; the caller holds s.wmu.
