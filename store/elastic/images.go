@@ -17,12 +17,8 @@ import (
 
 // Image match defaults and limits, the same as the embedded store's.
 const (
-	defaultPDQRadius   = 31
-	defaultPHashRadius = 10
-	defaultImageLimit  = 100
-	maxImageLimit      = 10000
-	defaultNearest     = 10
-	maxNearest         = 1000
+	defaultNearest = 10
+	maxNearest     = 1000
 )
 
 // Hash sizes in bytes.
@@ -41,19 +37,6 @@ const chunkBits = 16
 // For PDQ it allows sub-radius 3 (16 × 697 = 11,152 terms), so radii up to
 // 63, the whole review band, stay pre-filtered.
 const maxChunkTerms = 16384
-
-var hashSizes = map[string]int{vigil.AlgoPDQ: pdqBytes, vigil.AlgoPHash: phashBytes, vigil.AlgoSHA256: sha256Bytes, vigil.AlgoMD5: md5Bytes}
-
-func decodeHex(algo, s string, n int) ([]byte, error) {
-	if s == "" {
-		return nil, nil
-	}
-	b, err := hex.DecodeString(s)
-	if err != nil || len(b) != n {
-		return nil, vigil.Errorf(vigil.EINVALID, "%s hash %q is not %d hex digits", algo, s, 2*n)
-	}
-	return b, nil
-}
 
 // chunks splits a hash into 16-bit chunks.
 func chunks(h []byte) []uint16 {
@@ -185,7 +168,7 @@ func (s *Store) PutImages(ctx context.Context, images []vigil.Image) error {
 		}
 		var hs [4][]byte
 		for j, a := range [][2]string{{vigil.AlgoPDQ, img.PDQ}, {vigil.AlgoPHash, img.PHash}, {vigil.AlgoSHA256, img.SHA256}, {vigil.AlgoMD5, img.MD5}} {
-			b, err := decodeHex(a[0], a[1], hashSizes[a[0]])
+			b, err := vigil.DecodeHash(a[0], a[1])
 			if err != nil {
 				return fmt.Errorf("image %s: %w", img.ID, err)
 			}
@@ -266,38 +249,11 @@ type imageMatch struct {
 // 10,000 are cut to 10,000. Unknown algorithms, malformed hashes, negative
 // distances and a negative limit are EINVALID errors.
 func (s *Store) MatchImages(ctx context.Context, q vigil.ImageQuery) ([]vigil.ImageHit, error) {
-	radius := map[string]int{vigil.AlgoPDQ: defaultPDQRadius, vigil.AlgoPHash: defaultPHashRadius}
-	for algo, d := range q.MaxDistance {
-		switch {
-		case hashSizes[algo] == 0:
-			return nil, vigil.Errorf(vigil.EINVALID, "unknown hash algorithm %q", algo)
-		case d < 0:
-			return nil, vigil.Errorf(vigil.EINVALID, "negative distance for %s", algo)
-		}
-		radius[algo] = d
+	plan, err := q.Plan()
+	if err != nil {
+		return nil, err
 	}
-	if q.Limit < 0 {
-		return nil, vigil.Errorf(vigil.EINVALID, "limit must not be negative")
-	}
-	limit := q.Limit
-	if limit == 0 {
-		limit = defaultImageLimit
-	}
-	limit = min(limit, maxImageLimit)
-	queries := make([][]byte, len(q.Hashes))
-	for i, qh := range q.Hashes {
-		n, ok := hashSizes[qh.Algorithm]
-		if !ok {
-			return nil, vigil.Errorf(vigil.EINVALID, "unknown hash algorithm %q", qh.Algorithm)
-		}
-		b, err := decodeHex(qh.Algorithm, qh.Value, n)
-		if err != nil {
-			return nil, err
-		} else if b == nil {
-			return nil, vigil.Errorf(vigil.EINVALID, "empty %s hash", qh.Algorithm)
-		}
-		queries[i] = b
-	}
+	radius, limit, queries := plan.Radius, plan.Limit, plan.Hashes
 	if len(queries) == 0 {
 		return []vigil.ImageHit{}, nil
 	}
@@ -402,7 +358,7 @@ func distance(algo string, img *vigil.Image, q []byte) (int, bool) {
 // 1,000 is cut to 1,000. A malformed hash or a negative k is an EINVALID
 // error.
 func (s *Store) NearestImages(ctx context.Context, pdq string, k int) ([]vigil.ImageHit, error) {
-	q, err := decodeHex(vigil.AlgoPDQ, pdq, pdqBytes)
+	q, err := vigil.DecodeHash(vigil.AlgoPDQ, pdq)
 	if err != nil {
 		return nil, err
 	} else if q == nil {

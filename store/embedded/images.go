@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -14,14 +13,6 @@ import (
 
 	"vigil"
 	"vigil/store/hashindex"
-)
-
-// Image match defaults and limits.
-const (
-	defaultPDQRadius   = 31
-	defaultPHashRadius = 10
-	defaultImageLimit  = 100
-	maxImageLimit      = 10000
 )
 
 // Hash sizes in bytes.
@@ -37,28 +28,17 @@ type hashes struct {
 	pdq, phash, sha256, md5 []byte
 }
 
-func decodeHex(algo, s string, n int) ([]byte, error) {
-	if s == "" {
-		return nil, nil
-	}
-	b, err := hex.DecodeString(s)
-	if err != nil || len(b) != n {
-		return nil, vigil.Errorf(vigil.EINVALID, "%s hash %q is not %d hex digits", algo, s, 2*n)
-	}
-	return b, nil
-}
-
 func imageHashes(img *vigil.Image) (h hashes, err error) {
-	if h.pdq, err = decodeHex(vigil.AlgoPDQ, img.PDQ, pdqBytes); err != nil {
+	if h.pdq, err = vigil.DecodeHash(vigil.AlgoPDQ, img.PDQ); err != nil {
 		return h, err
 	}
-	if h.phash, err = decodeHex(vigil.AlgoPHash, img.PHash, phashBytes); err != nil {
+	if h.phash, err = vigil.DecodeHash(vigil.AlgoPHash, img.PHash); err != nil {
 		return h, err
 	}
-	if h.sha256, err = decodeHex(vigil.AlgoSHA256, img.SHA256, sha256Bytes); err != nil {
+	if h.sha256, err = vigil.DecodeHash(vigil.AlgoSHA256, img.SHA256); err != nil {
 		return h, err
 	}
-	h.md5, err = decodeHex(vigil.AlgoMD5, img.MD5, md5Bytes)
+	h.md5, err = vigil.DecodeHash(vigil.AlgoMD5, img.MD5)
 	return h, err
 }
 
@@ -279,39 +259,11 @@ type match struct {
 // limits above 10,000 are cut to 10,000. Unknown algorithms, malformed hashes,
 // negative distances and a negative limit are EINVALID errors.
 func (s *Store) MatchImages(ctx context.Context, q vigil.ImageQuery) ([]vigil.ImageHit, error) {
-	radius := map[string]int{vigil.AlgoPDQ: defaultPDQRadius, vigil.AlgoPHash: defaultPHashRadius}
-	for algo, d := range q.MaxDistance {
-		switch {
-		case algo != vigil.AlgoPDQ && algo != vigil.AlgoPHash && algo != vigil.AlgoSHA256 && algo != vigil.AlgoMD5:
-			return nil, vigil.Errorf(vigil.EINVALID, "unknown hash algorithm %q", algo)
-		case d < 0:
-			return nil, vigil.Errorf(vigil.EINVALID, "negative distance for %s", algo)
-		}
-		radius[algo] = d
+	plan, err := q.Plan()
+	if err != nil {
+		return nil, err
 	}
-	if q.Limit < 0 {
-		return nil, vigil.Errorf(vigil.EINVALID, "limit must not be negative")
-	}
-	limit := q.Limit
-	if limit == 0 {
-		limit = defaultImageLimit
-	}
-	limit = min(limit, maxImageLimit)
-	sizes := map[string]int{vigil.AlgoPDQ: pdqBytes, vigil.AlgoPHash: phashBytes, vigil.AlgoSHA256: sha256Bytes, vigil.AlgoMD5: md5Bytes}
-	queries := make([][]byte, len(q.Hashes))
-	for i, qh := range q.Hashes {
-		n, ok := sizes[qh.Algorithm]
-		if !ok {
-			return nil, vigil.Errorf(vigil.EINVALID, "unknown hash algorithm %q", qh.Algorithm)
-		}
-		b, err := decodeHex(qh.Algorithm, qh.Value, n)
-		if err != nil {
-			return nil, err
-		} else if b == nil {
-			return nil, vigil.Errorf(vigil.EINVALID, "empty %s hash", qh.Algorithm)
-		}
-		queries[i] = b
-	}
+	radius, limit, queries := plan.Radius, plan.Limit, plan.Hashes
 	if err := s.begin(ctx); err != nil {
 		return nil, err
 	}
@@ -358,7 +310,7 @@ func (s *Store) MatchImages(ctx context.Context, q vigil.ImageQuery) ([]vigil.Im
 	hits = hits[:min(len(hits), limit)]
 
 	out := make([]vigil.ImageHit, 0, len(hits))
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err = s.db.View(func(tx *bolt.Tx) error {
 		bi := tx.Bucket(bucketImages)
 		for _, h := range hits {
 			v := bi.Get([]byte(h.id))
