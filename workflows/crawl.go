@@ -65,18 +65,24 @@ func CrawlSite(ctx workflow.Context, p CrawlParams) (Progress, error) {
 		MaximumAttempts:        30,
 		NonRetryableErrorTypes: []string{ErrorTypeInvalid},
 	}
+	// Crawl activities go to the crawl workers' queue, IndexBatch to the
+	// processing workers' queue (TaskQueue's comment). Replay does not
+	// compare task queues, so histories recorded before the split replay.
 	shortCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		TaskQueue:           CrawlTaskQueue,
 		StartToCloseTimeout: time.Minute,
 		RetryPolicy:         retry,
 	})
 	crawlCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		// Generous: a batch on a polite onion host (1 request a second) is
 		// slow, and heartbeats, not this, detect a dead worker.
+		TaskQueue:           CrawlTaskQueue,
 		StartToCloseTimeout: 3 * time.Hour,
 		HeartbeatTimeout:    p.HeartbeatTimeout,
 		RetryPolicy:         retry,
 	})
 	indexCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		TaskQueue:           ProcessTaskQueue,
 		StartToCloseTimeout: 10 * time.Minute,
 		// IndexBatch heartbeats too: an index batch on a dead worker is
 		// retried after the heartbeat timeout, not after ten minutes.

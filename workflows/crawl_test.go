@@ -205,3 +205,46 @@ func TestCrawlSiteShowsTheEndStateOnlyOnceIndexed(t *testing.T) {
 		t.Fatalf("final progress = %+v", end)
 	}
 }
+
+// TestCrawlSiteRoutesActivitiesToTheirRoles: crawl activities go to the
+// crawl workers' queue and IndexBatch to the processing workers' queue, so
+// `vigil worker --role crawl` and `--role process` each get only their work.
+func TestCrawlSiteRoutesActivitiesToTheirRoles(t *testing.T) {
+	f := &fakeSite{total: 30, indexed: map[string]int{}}
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	env.RegisterWorkflowWithOptions(CrawlSite, workflow.RegisterOptions{Name: WorkflowCrawlSite})
+	queues := map[string]map[string]bool{}
+	record := func(ctx context.Context) {
+		info := activity.GetInfo(ctx)
+		if queues[info.ActivityType.Name] == nil {
+			queues[info.ActivityType.Name] = map[string]bool{}
+		}
+		queues[info.ActivityType.Name][info.TaskQueue] = true
+	}
+	env.RegisterActivityWithOptions(func(ctx context.Context, in StartCrawlInput) (StartCrawlResult, error) {
+		record(ctx)
+		return f.start(ctx, in)
+	}, activity.RegisterOptions{Name: ActivityStartCrawl})
+	env.RegisterActivityWithOptions(func(ctx context.Context, in CrawlBatchInput) (CrawlBatchResult, error) {
+		record(ctx)
+		return f.crawl(ctx, in)
+	}, activity.RegisterOptions{Name: ActivityCrawlBatch})
+	env.RegisterActivityWithOptions(func(ctx context.Context, in IndexBatchInput) (IndexBatchResult, error) {
+		record(ctx)
+		return f.index(ctx, in)
+	}, activity.RegisterOptions{Name: ActivityIndexBatch})
+	env.ExecuteWorkflow(CrawlSite, CrawlParams{CrawlID: "c1", Seeds: []string{"http://127.0.0.1/"}, BatchSize: 10})
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{ActivityStartCrawl: CrawlTaskQueue, ActivityCrawlBatch: CrawlTaskQueue, ActivityIndexBatch: ProcessTaskQueue}
+	for name, queue := range want {
+		if got := queues[name]; len(got) != 1 || !got[queue] {
+			t.Errorf("%s ran on task queues %v, want only %s", name, got, queue)
+		}
+	}
+	if len(f.indexed) != 30 {
+		t.Fatalf("indexed %d documents, want 30", len(f.indexed))
+	}
+}

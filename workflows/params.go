@@ -10,8 +10,16 @@ package workflows
 
 import "time"
 
-// TaskQueue is the default task queue of crawl workflows and activities.
-const TaskQueue = "vigil-crawl"
+// Task queues. CrawlSite workflows run on TaskQueue; the workflow sends its
+// crawl activities (StartCrawl, CrawlBatch: Tor-equipped workers, `vigil
+// worker --role crawl`) to CrawlTaskQueue and IndexBatch (indexing and
+// watchlist checks, `vigil worker --role process` or `vigil serve`) to
+// ProcessTaskQueue. `vigil up` polls all three in one process.
+const (
+	TaskQueue        = "vigil-crawl"
+	CrawlTaskQueue   = "vigil-crawl-activities"
+	ProcessTaskQueue = "vigil-process"
+)
 
 // Activity names. The activities package registers its methods under these.
 const (
