@@ -216,13 +216,15 @@ func runUp(ctx context.Context, cfg upConfig, out io.Writer) error {
 	} else if archive != nil {
 		acts.Evidence = archive
 	}
-	w := worker.New(tc, workflows.TaskQueue, worker.Options{})
-	w.RegisterWorkflowWithOptions(workflows.CrawlSite, workflow.RegisterOptions{Name: workflows.WorkflowCrawlSite})
-	acts.Register(w)
-	if err := w.Start(); err != nil {
-		return fmt.Errorf("start the crawl worker: %w", err)
+	for _, queue := range []string{workflows.TaskQueue, workflows.CrawlTaskQueue, workflows.ProcessTaskQueue} {
+		w := worker.New(tc, queue, worker.Options{})
+		w.RegisterWorkflowWithOptions(workflows.CrawlSite, workflow.RegisterOptions{Name: workflows.WorkflowCrawlSite})
+		acts.Register(w)
+		if err := w.Start(); err != nil {
+			return fmt.Errorf("start the worker of task queue %s: %w", queue, err)
+		}
+		defer w.Stop()
 	}
-	defer w.Stop()
 
 	crawls := &workflows.Service{Client: tc, BatchSize: cfg.BatchSize, HeartbeatTimeout: cfg.HeartbeatTimeout}
 	ln, err := net.Listen("tcp", cfg.Listen)
