@@ -1,7 +1,13 @@
 // Package crawlstate persists what a crawl needs to survive a crash: its
 // frontier, its seen set, the captures waiting to be indexed, and the result
-// of every committed batch. It is one bbolt file shared by all crawls of a
-// worker.
+// of every committed batch. It is one bbolt file shared by all crawls.
+//
+// A DB from Open holds the file for the life of the process (vigil up). A DB
+// from OpenShared opens the file for each transaction and closes it after,
+// so the crawl workers and the processing role of a split deployment (vigil
+// worker, vigil serve) can share it on one volume: bbolt's file lock makes
+// them take turns, one short transaction at a time, and a process killed
+// mid-transaction releases the lock with its death (deploy/SCALING.md).
 //
 // A batch is committed atomically (Commit): the pages it took from the
 // frontier, the URLs it marked seen, the links it discovered, its pending
@@ -55,9 +61,66 @@ type Pending struct {
 	Drift    *vigil.TemplateDrift `json:"drift,omitempty"`
 }
 
-// DB is the crawl state database. Its methods are safe for concurrent use.
+// DB is the crawl state database. Its methods are safe for concurrent use,
+// and with OpenShared by several processes.
 type DB struct {
-	db *bolt.DB
+	db *file
+}
+
+// SharedLockTimeout bounds how long a shared DB waits for another process's
+// transaction before it fails (and the activity is retried).
+const SharedLockTimeout = time.Minute
+
+// file is a DB's bbolt file: held open (Open), or opened for each
+// transaction (OpenShared).
+type file struct {
+	path string
+	held *bolt.DB
+	// mu orders this process's opens of a shared file: bbolt's lock is per
+	// open file, so two opens in one process would wait on each other by
+	// polling. Views share it, updates take it alone.
+	mu sync.RWMutex
+}
+
+// View runs fn in a read-only transaction.
+func (f *file) View(fn func(*bolt.Tx) error) error {
+	if f.held != nil {
+		return f.held.View(fn)
+	}
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	db, err := bolt.Open(f.path, 0o600, &bolt.Options{Timeout: SharedLockTimeout, ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("open %s: %w", f.path, err)
+	}
+	defer db.Close()
+	return db.View(fn)
+}
+
+// Update runs fn in a read-write transaction.
+func (f *file) Update(fn func(*bolt.Tx) error) error {
+	if f.held != nil {
+		return f.held.Update(fn)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	db, err := bolt.Open(f.path, 0o600, &bolt.Options{Timeout: SharedLockTimeout})
+	if err != nil {
+		return fmt.Errorf("open %s: %w", f.path, err)
+	}
+	uerr := db.Update(fn)
+	if err := db.Close(); uerr == nil && err != nil {
+		uerr = fmt.Errorf("close %s: %w", f.path, err)
+	}
+	return uerr
+}
+
+// Close closes a held file.
+func (f *file) Close() error {
+	if f.held != nil {
+		return f.held.Close()
+	}
+	return nil
 }
 
 var (
@@ -71,26 +134,50 @@ var (
 	one            = []byte{1}
 )
 
-// Open opens or creates the database at path.
+// Open opens or creates the database at path and holds it open until
+// Close: no other process can open it meanwhile.
 func Open(path string) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("crawl state: %w", err)
 	}
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 10 * time.Second})
 	if err != nil {
-		return nil, fmt.Errorf("crawl state: open %s: %w", path, err)
+		return nil, fmt.Errorf("crawl state: open %s: %w (is another vigil holding it? split roles share it only with vigil worker and vigil serve)", path, err)
 	}
-	if err := db.Update(func(tx *bolt.Tx) error {
+	d := &DB{db: &file{path: path, held: db}}
+	if err := d.init(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// OpenShared opens or creates the database at path for sharing with other
+// processes: every method opens the file for its transaction and closes it
+// after. Close does nothing.
+func OpenShared(path string) (*DB, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("crawl state: %w", err)
+	}
+	d := &DB{db: &file{path: path}}
+	if err := d.init(); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+func (d *DB) init() error {
+	err := d.db.Update(func(tx *bolt.Tx) error {
 		if _, err := tx.CreateBucketIfNotExists(bucketCrawls); err != nil {
 			return err
 		}
 		_, err := tx.CreateBucketIfNotExists(bucketContent)
 		return err
-	}); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("crawl state: %w", err)
+	})
+	if err != nil {
+		return fmt.Errorf("crawl state: %w", err)
 	}
-	return &DB{db: db}, nil
+	return nil
 }
 
 // Close closes the database.
@@ -205,11 +292,14 @@ type Seen struct {
 	crawlID string
 	mu      sync.Mutex
 	marks   map[string]struct{}
+	// old caches URLs found in the committed set: it only grows, so each
+	// URL is read from the file at most once per batch.
+	old map[string]struct{}
 }
 
 // Seen returns the seen set of a crawl for one batch.
 func (d *DB) Seen(crawlID string) *Seen {
-	return &Seen{d: d, crawlID: crawlID, marks: map[string]struct{}{}}
+	return &Seen{d: d, crawlID: crawlID, marks: map[string]struct{}{}, old: map[string]struct{}{}}
 }
 
 // MarkNew reports whether url was not seen before, and marks it.
@@ -217,6 +307,9 @@ func (s *Seen) MarkNew(url string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.marks[url]; ok {
+		return false
+	}
+	if _, ok := s.old[url]; ok {
 		return false
 	}
 	var committed bool
@@ -227,6 +320,7 @@ func (s *Seen) MarkNew(url string) bool {
 		return nil
 	})
 	if committed {
+		s.old[url] = struct{}{}
 		return false
 	}
 	s.marks[url] = struct{}{}
