@@ -82,6 +82,17 @@ type Config struct {
 	// calls: a logged-in session (see LoadCookieJar). nil gives each Crawl
 	// call a fresh, empty jar.
 	Jar http.CookieJar
+	// Session, when set, logs in to its site with a form recipe before the
+	// first page (unless it has logged in already) and again whenever a page
+	// shows that the session expired, then fetches that page again. Pages
+	// served to a logged-out visitor are not handed to OnPage, and neither
+	// are the login requests: they are never captured. Its jar replaces Jar.
+	Session *Session
+	// Revalidate, when set, makes page requests conditional on the ETag and
+	// Last-Modified of the page's last capture; a 304 answer is handed to
+	// OnPage with NotModified set and that capture's body (links in it are
+	// followed).
+	Revalidate Revalidator
 }
 
 // Request is one URL to fetch and its link distance from the seeds.
@@ -105,6 +116,10 @@ type Page struct {
 	// decoded to UTF-8 from the declared charset); nil for other content.
 	// It is parsed once and is the same tree the crawler took links from.
 	Doc *goquery.Document
+	// NotModified says the server answered 304 Not Modified to a
+	// conditional request: Status is 304, and Body, ContentType and Doc are
+	// those of the last capture (Config.Revalidate).
+	NotModified bool
 }
 
 // ImageFetch is one fetched image. The crawler keeps no copy of Body.
@@ -151,6 +166,8 @@ type Stats struct {
 	ImageErrors int   `json:"image_errors"` // images that failed
 	Bytes       int64 `json:"bytes"`        // body bytes received, pages and images
 	Skipped     int   `json:"skipped"`      // links and pages reported to OnSkip
+	Logins      int   `json:"logins"`       // successful logins (Config.Session)
+	NotModified int   `json:"not_modified"` // pages answered 304 to a conditional request
 }
 
 // Crawler fetches pages in batches. It is safe for concurrent use; each
@@ -184,6 +201,9 @@ func New(cfg Config) (*Crawler, error) {
 		cfg.UserAgent = DefaultUserAgent
 	}
 	cfg.Traps = cfg.Traps.withDefaults()
+	if cfg.Session != nil {
+		cfg.Jar = cfg.Session.jar
+	}
 	return &Crawler{cfg: cfg, raw: &rawTransport{next: cfg.Transport, traps: cfg.Traps}}, nil
 }
 
@@ -234,6 +254,12 @@ func (c *Crawler) Crawl(ctx context.Context, frontier []Request, scope Scope, ma
 	var robots *robotsCache
 	if c.cfg.ObeyRobots {
 		robots = newRobotsCache(imageClient, c.cfg.UserAgent)
+	}
+	if s := c.cfg.Session; s != nil && s.generation() == 0 {
+		if _, _, err := s.ensure(ctx, 0, imageClient, gates, c.cfg.UserAgent, c.cfg.MaxBodyBytes); err != nil {
+			return frontier, Stats{}, fmt.Errorf("crawl: %w", err)
+		}
+		st.count(func(s *Stats) { s.Logins++ })
 	}
 	stopWatch := context.AfterFunc(ctx, st.halt)
 	defer stopWatch()
@@ -313,6 +339,9 @@ func (c *Crawler) newCollector(ctx context.Context, ss *scopeSet, st *crawlState
 		if !ok || !ss.allowsHost(u) {
 			return http.ErrUseLastResponse // the redirect itself is the capture
 		}
+		if c.cfg.Session != nil && c.cfg.Session.login.isLoginPage(u) {
+			return http.ErrUseLastResponse // a sign of an expired session
+		}
 		if key := u.String(); !st.markKnown(key) || !seen.MarkNew(key) {
 			return http.ErrUseLastResponse
 		}
@@ -347,8 +376,9 @@ func (c *Crawler) newCollector(ctx context.Context, ss *scopeSet, st *crawlState
 	return col
 }
 
-// visit fetches one page, hands it over, and queues its links and images.
-func (c *Crawler) visit(ctx context.Context, col *colly.Collector, imageClient *http.Client, gates *hostGates, ss *scopeSet, st *crawlState, seen Seen, h Handler, r Request) {
+// fetchPage sends one page request and waits for its answer, with the
+// validators of a conditional request when etag or lastModified is set.
+func (c *Crawler) fetchPage(ctx context.Context, col *colly.Collector, gates *hostGates, r Request, etag, lastModified string) (*fetch, error) {
 	f := &fetch{}
 	id, forget := c.raw.register(f)
 	defer forget()
@@ -359,16 +389,82 @@ func (c *Crawler) visit(ctx context.Context, col *colly.Collector, imageClient *
 	hdr.Set("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
 	hdr.Set("Accept-Language", "en-US,en;q=0.5")
 	hdr.Set(fetchHeader, id)
-
+	if etag != "" {
+		hdr.Set("If-None-Match", etag)
+	}
+	if lastModified != "" {
+		hdr.Set("If-Modified-Since", lastModified)
+	}
 	done, err := gates.acquire(ctx, r.URL)
 	if err != nil {
-		st.abort(r, nil) // cancelled while waiting for the host: fetched by a later batch
-		return
+		return f, err
 	}
 	err = col.Request(http.MethodGet, r.URL, nil, cctx, hdr)
 	done()
 	if err == nil && !f.answered {
 		err = errors.New("no response")
+	}
+	return f, err
+}
+
+// visit fetches one page, hands it over, and queues its links and images.
+func (c *Crawler) visit(ctx context.Context, col *colly.Collector, imageClient *http.Client, gates *hostGates, ss *scopeSet, st *crawlState, seen Seen, h Handler, r Request) {
+	var etag, lastModified string
+	if c.cfg.Revalidate != nil {
+		etag, lastModified = c.cfg.Revalidate.Validators(r.URL)
+	}
+	sess := c.cfg.Session
+	var (
+		f        *fetch
+		err      error
+		cached   []byte
+		cachedCT string
+	)
+	for attempt := 0; ; attempt++ {
+		gen := 0
+		if sess != nil {
+			gen = sess.generation()
+		}
+		f, err = c.fetchPage(ctx, col, gates, r, etag, lastModified)
+		if err != nil || f.refused != "" {
+			break
+		}
+		if f.status == http.StatusNotModified && (etag != "" || lastModified != "") {
+			cached, cachedCT, err = c.cfg.Revalidate.Cached(ctx, r.URL)
+			if err == nil {
+				break
+			}
+			// The last capture is gone: fetch the page unconditionally.
+			etag, lastModified, cached, err = "", "", nil, nil
+			if attempt < 2 {
+				continue
+			}
+		}
+		if sess == nil || !sess.login.expired(r, f) {
+			break
+		}
+		if attempt >= 2 {
+			st.count(func(s *Stats) { s.Pages++; s.Errors++ })
+			if h.OnError != nil {
+				h.OnError(r, fmt.Errorf("fetch %s: still logged out after logging in again", r.URL))
+			}
+			st.finish(nil)
+			return
+		}
+		_, loggedIn, lerr := sess.ensure(ctx, gen, imageClient, gates, c.cfg.UserAgent, c.cfg.MaxBodyBytes)
+		if lerr != nil {
+			err = lerr
+			if ctx.Err() == nil && vigil.ErrorCode(lerr) != vigil.EUNAVAILABLE {
+				// A refused login stops the crawl; the page is fetched again
+				// by a later batch.
+				st.abort(r, fmt.Errorf("session expired at %s and logging in again failed: %w", r.URL, lerr))
+				return
+			}
+			break
+		}
+		if loggedIn {
+			st.count(func(s *Stats) { s.Logins++ })
+		}
 	}
 	if err != nil {
 		switch {
@@ -401,6 +497,15 @@ func (c *Crawler) visit(ctx context.Context, col *colly.Collector, imageClient *
 		body = body[:c.cfg.MaxBodyBytes]
 	}
 	ct := f.header.Get("Content-Type")
+	notModified := cached != nil
+	if notModified {
+		body, ct = cached, cachedCT
+		if f.finalURL != nil && strings.Contains(ct, "html") {
+			if doc, err := parseHTML(body, ct, f.finalURL); err == nil {
+				f.doc = doc
+			}
+		}
+	}
 	if ct == "" && len(body) > 0 {
 		ct = http.DetectContentType(body)
 	}
@@ -418,6 +523,7 @@ func (c *Crawler) visit(ctx context.Context, col *colly.Collector, imageClient *
 		ContentType: ct,
 		FetchedAt:   time.Now().UTC(),
 		Doc:         f.doc,
+		NotModified: notModified,
 	}
 
 	// Links and images are read before OnPage, which may change the tree.
@@ -429,7 +535,7 @@ func (c *Crawler) visit(ctx context.Context, col *colly.Collector, imageClient *
 				base = b
 			}
 		}
-		if p.Status >= 200 && p.Status < 300 && ss.allowsDepth(r.Depth+1) {
+		if (p.Status >= 200 && p.Status < 300 || notModified) && ss.allowsDepth(r.Depth+1) {
 			links = collectURLs(p.Doc, "a[href], area[href]", "href", base, ss)
 		}
 		if c.cfg.FetchImages {
@@ -442,6 +548,9 @@ func (c *Crawler) visit(ctx context.Context, col *colly.Collector, imageClient *
 		s.Bytes += int64(received)
 		if truncated {
 			s.Truncated++
+		}
+		if notModified {
+			s.NotModified++
 		}
 	})
 	if h.OnPage != nil {
@@ -456,6 +565,15 @@ func (c *Crawler) visit(ctx context.Context, col *colly.Collector, imageClient *
 		key := u.String()
 		if !st.markKnown(key) {
 			continue
+		}
+		if sess != nil {
+			if why := sess.login.avoids(u); why != "" {
+				st.count(func(s *Stats) { s.Skipped++ })
+				if h.OnSkip != nil {
+					h.OnSkip(Request{URL: key, Depth: r.Depth + 1}, &TrapError{URL: key, Reason: why})
+				}
+				continue
+			}
 		}
 		if err := c.cfg.Traps.check(u); err != nil {
 			st.count(func(s *Stats) { s.Skipped++ })
