@@ -19,6 +19,12 @@ type CrawlRequest struct {
 	// a logged-in session. Only the path travels; the cookies stay in the
 	// file and out of logs, history and the index.
 	CookieFile string `json:"cookie_file,omitempty"`
+	// LoginFile is the path, on the machine of the crawl workers, of a
+	// login form recipe (YAML, docs/login.md): the crawl logs in with it and
+	// again whenever the session expires. Only the path travels; the
+	// credentials it names stay in the workers' environment or in files of
+	// mode 0600.
+	LoginFile string `json:"login_file,omitempty"`
 }
 
 // CrawlStatus is where a crawl stands.

@@ -10,10 +10,13 @@
 package activities
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -58,6 +61,10 @@ type Activities struct {
 	// records (the document records where) and refreshes the crawl's signed
 	// manifest at the end of every batch, before the commit.
 	Evidence EvidenceArchive
+
+	// sessions holds the login session of each crawl with a login recipe
+	// (crawl ID → *crawler.Session), shared by its batches on this worker.
+	sessions sync.Map
 }
 
 // Register registers the activities on w under their workflow names.
@@ -83,6 +90,15 @@ func (a *Activities) StartCrawl(ctx context.Context, in workflows.StartCrawlInpu
 			return workflows.StartCrawlResult{}, invalid("%v", err)
 		}
 	}
+	if in.LoginFile != "" {
+		l, err := crawler.LoadLogin(in.LoginFile)
+		if err != nil {
+			return workflows.StartCrawlResult{}, invalid("%v", err)
+		}
+		if !slices.ContainsFunc(scope.Hosts, func(h string) bool { return strings.EqualFold(h, l.Host()) }) {
+			return workflows.StartCrawlResult{}, invalid("login recipe %s logs in to %s, which is not among the crawl's sites %v", in.LoginFile, l.Host(), scope.Hosts)
+		}
+	}
 	// Refuse to start without a usable network configuration.
 	if _, err := a.Transport(in.CrawlID); err != nil {
 		return workflows.StartCrawlResult{}, invalid("%v", err)
@@ -93,7 +109,7 @@ func (a *Activities) StartCrawl(ctx context.Context, in workflows.StartCrawlInpu
 	}
 	q, err := a.State.Start(crawlstate.Meta{
 		CrawlID: in.CrawlID, CaseID: in.CaseID, Seeds: in.Seeds, Hosts: scope.Hosts,
-		MaxDepth: in.MaxDepth, Robots: in.Robots, CookieFile: in.CookieFile, Created: time.Now().UTC(),
+		MaxDepth: in.MaxDepth, Robots: in.Robots, CookieFile: in.CookieFile, LoginFile: in.LoginFile, Created: time.Now().UTC(),
 	}, seeds)
 	if err != nil {
 		return workflows.StartCrawlResult{}, err
@@ -130,6 +146,12 @@ func (a *Activities) CrawlBatch(ctx context.Context, in workflows.CrawlBatchInpu
 			return res, invalid("%v", err)
 		}
 	}
+	if meta.LoginFile != "" {
+		if cfg.Session, err = a.session(in.CrawlID, meta.LoginFile, cfg.Jar); err != nil {
+			return res, invalid("%v", err)
+		}
+	}
+	cfg.Revalidate = &revalidator{a: a, crawlID: in.CrawlID}
 	if cfg.MaxDepth < 0 {
 		cfg.MaxDepth = 0 // unlimited
 	}
@@ -197,7 +219,7 @@ func (a *Activities) CrawlBatch(ctx context.Context, in workflows.CrawlBatchInpu
 			}
 			if seenBefore && prev.CrawlID != in.CrawlID {
 				mu.Lock()
-				if prev.SHA256 == doc.SHA256 {
+				if p.NotModified || prev.SHA256 == doc.SHA256 {
 					same++
 				} else {
 					changed++
@@ -205,6 +227,12 @@ func (a *Activities) CrawlBatch(ctx context.Context, in workflows.CrawlBatchInpu
 				mu.Unlock()
 			}
 			pend := crawlstate.Pending{Document: doc, Page: *page}
+			switch {
+			case p.Status == http.StatusOK:
+				pend.ETag, pend.LastModified = p.Header.Get("ETag"), p.Header.Get("Last-Modified")
+			case p.NotModified:
+				pend.ETag, pend.LastModified = cmp.Or(p.Header.Get("ETag"), prev.ETag), cmp.Or(p.Header.Get("Last-Modified"), prev.LastModified)
+			}
 			if a.Templates != nil && p.Doc != nil {
 				pend.Records, pend.Drift = a.applyTemplates(p, page)
 			}
@@ -249,10 +277,19 @@ func (a *Activities) CrawlBatch(ctx context.Context, in workflows.CrawlBatchInpu
 		},
 	}
 	remaining, stats, err := c.Crawl(ctx, frontier, crawler.Scope{Hosts: meta.Hosts, MaxDepth: cfg.MaxDepth}, in.MaxPages, seen, h)
+	if stats.Logins > 0 {
+		a.logger().Info("logged in with the crawl's login recipe", "crawl", in.CrawlID, "batch", in.Batch,
+			"site", cfg.Session.Host(), "logins", stats.Logins, "logins_total", cfg.Session.Logins())
+	}
 	if err != nil {
 		// Proxy down, context cancelled: nothing is committed and the batch
 		// is retried from the same frontier.
 		a.endEvidence(in, meta, cfg, true)
+		if errors.Is(err, crawler.ErrLogin) {
+			// Wrong credentials or recipe: retrying will not fix it.
+			a.sessions.Delete(in.CrawlID)
+			return res, invalid("crawl batch %d: %v", in.Batch, err)
+		}
 		return res, fmt.Errorf("crawl batch %d: %w", in.Batch, err)
 	}
 	if err := a.endEvidence(in, meta, cfg, false); err != nil {
@@ -285,5 +322,57 @@ func (a *Activities) CrawlBatch(ctx context.Context, in workflows.CrawlBatchInpu
 		return res, err
 	}
 	res.Queued = q
+	if q == 0 {
+		a.sessions.Delete(in.CrawlID)
+	}
 	return res, nil
+}
+
+// session returns the crawl's login session, reading its recipe (and the
+// credentials it names) when this worker has none yet; jar, when set, holds
+// the cookies the session starts from.
+func (a *Activities) session(crawlID, recipe string, jar http.CookieJar) (*crawler.Session, error) {
+	if s, ok := a.sessions.Load(crawlID); ok {
+		return s.(*crawler.Session), nil
+	}
+	l, err := crawler.LoadLogin(recipe)
+	if err != nil {
+		return nil, err
+	}
+	s, err := crawler.NewSession(l, jar)
+	if err != nil {
+		return nil, err
+	}
+	got, _ := a.sessions.LoadOrStore(crawlID, s)
+	return got.(*crawler.Session), nil
+}
+
+// revalidator gives a crawl the validators and the capture of each page's
+// last capture by an earlier crawl, for conditional requests.
+type revalidator struct {
+	a       *Activities
+	crawlID string
+}
+
+func (r *revalidator) Validators(url string) (etag, lastModified string) {
+	prev, ok, err := r.a.State.LastContent(url)
+	if err != nil || !ok || prev.CrawlID == r.crawlID {
+		return "", ""
+	}
+	return prev.ETag, prev.LastModified
+}
+
+func (r *revalidator) Cached(ctx context.Context, url string) ([]byte, string, error) {
+	prev, ok, err := r.a.State.LastContent(url)
+	if err != nil {
+		return nil, "", err
+	}
+	if !ok || prev.CrawlID == r.crawlID {
+		return nil, "", fmt.Errorf("no earlier capture of %s", url)
+	}
+	body, err := r.a.Captures.Capture(ctx, vigil.DocumentID(prev.CrawlID, url))
+	if err != nil {
+		return nil, "", err
+	}
+	return body, prev.ContentType, nil
 }

@@ -35,9 +35,13 @@ func (a *Activities) archivePage(in workflows.CrawlBatchInput, p *crawler.Page, 
 	if a.Evidence == nil {
 		return nil
 	}
+	body := p.Body
+	if p.NotModified {
+		body = nil // a 304 has no body: the one indexed is the earlier capture's
+	}
 	loc, err := a.Evidence.WriteCapture(in.CrawlID, in.Batch, evidence.Capture{
 		Method: http.MethodGet, URL: p.URL, RequestHeader: http.Header{"User-Agent": {a.userAgent()}},
-		Status: p.Status, Header: p.Header, Body: p.Body, Truncated: p.Truncated, FetchedAt: p.FetchedAt,
+		Status: p.Status, Header: p.Header, Body: body, Truncated: p.Truncated, FetchedAt: p.FetchedAt,
 	})
 	if err != nil {
 		return fmt.Errorf("archive %s as WARC: %w", p.URL, err)

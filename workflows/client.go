@@ -82,7 +82,7 @@ func validateCrawl(req vigil.CrawlRequest) error {
 // params is the workflow input of a crawl request, without a crawl ID.
 func (s *Service) params(req vigil.CrawlRequest) CrawlParams {
 	return CrawlParams{
-		CaseID: req.CaseID, Seeds: req.Seeds, MaxDepth: req.MaxDepth, MaxPages: req.MaxPages, Robots: req.Robots, CookieFile: req.CookieFile,
+		CaseID: req.CaseID, Seeds: req.Seeds, MaxDepth: req.MaxDepth, MaxPages: req.MaxPages, Robots: req.Robots, CookieFile: req.CookieFile, LoginFile: req.LoginFile,
 		BatchSize: s.BatchSize, BatchesPerRun: s.BatchesPerRun, HeartbeatTimeout: s.HeartbeatTimeout,
 	}
 }

@@ -93,7 +93,7 @@ func CrawlSite(ctx workflow.Context, p CrawlParams) (Progress, error) {
 	if prog.Batches == 0 {
 		var started StartCrawlResult
 		err := workflow.ExecuteActivity(shortCtx, ActivityStartCrawl, StartCrawlInput{
-			CrawlID: p.CrawlID, CaseID: p.CaseID, Seeds: p.Seeds, MaxDepth: p.MaxDepth, Robots: p.Robots, CookieFile: p.CookieFile,
+			CrawlID: p.CrawlID, CaseID: p.CaseID, Seeds: p.Seeds, MaxDepth: p.MaxDepth, Robots: p.Robots, CookieFile: p.CookieFile, LoginFile: p.LoginFile,
 		}).Get(ctx, &started)
 		if err != nil {
 			prog.State, prog.LastError = StateFailed, err.Error()

@@ -89,6 +89,8 @@ type CrawlParams struct {
 	Robots string `json:"robots,omitempty"`
 	// CookieFile is vigil.CrawlRequest.CookieFile: a path, never cookies.
 	CookieFile string `json:"cookie_file,omitempty"`
+	// LoginFile is vigil.CrawlRequest.LoginFile: a path, never credentials.
+	LoginFile string `json:"login_file,omitempty"`
 
 	// Progress is carried across continue-as-new; zero on the first run.
 	Progress Progress `json:"progress"`
@@ -170,6 +172,9 @@ type StartCrawlInput struct {
 	Robots   string   `json:"robots,omitempty"` // recorded in the crawl's metadata
 	// CookieFile is checked (readable, mode 0600, well-formed) and recorded.
 	CookieFile string `json:"cookie_file,omitempty"`
+	// LoginFile is checked (a valid recipe whose credentials can be read)
+	// and recorded.
+	LoginFile string `json:"login_file,omitempty"`
 }
 
 // StartCrawlResult reports the frontier after initialisation.

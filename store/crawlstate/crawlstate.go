@@ -45,9 +45,11 @@ type Meta struct {
 	MaxDepth int      `json:"max_depth"`
 	Robots   string   `json:"robots,omitempty"` // robots.txt policy: "obey" or "ignore"/""
 	// CookieFile is the path of the crawl's cookies.txt (never its content).
-	CookieFile string    `json:"cookie_file,omitempty"`
-	LastBatch  int       `json:"last_batch"`
-	Created    time.Time `json:"created"`
+	CookieFile string `json:"cookie_file,omitempty"`
+	// LoginFile is the path of the crawl's login recipe (never credentials).
+	LoginFile string    `json:"login_file,omitempty"`
+	LastBatch int       `json:"last_batch"`
+	Created   time.Time `json:"created"`
 }
 
 // Pending is a capture waiting for the index: the document, the extractor's
@@ -59,6 +61,10 @@ type Pending struct {
 	Images   []vigil.Image        `json:"images,omitempty"`
 	Records  []vigil.Record       `json:"records,omitempty"`
 	Drift    *vigil.TemplateDrift `json:"drift,omitempty"`
+	// ETag and LastModified are the validators of a 200 response, kept in
+	// the page's Content record for conditional requests on a re-crawl.
+	ETag         string `json:"etag,omitempty"`
+	LastModified string `json:"last_modified,omitempty"`
 }
 
 // DB is the crawl state database. Its methods are safe for concurrent use,
@@ -381,7 +387,7 @@ func (d *DB) Commit(crawlID string, bt Batch) (queued int, err error) {
 			if err := putJSON(pend, []byte(p.Document.ID), p); err != nil {
 				return err
 			}
-			c := Content{CrawlID: crawlID, SHA256: p.Document.SHA256, CapturedAt: p.Document.CapturedAt}
+			c := Content{CrawlID: crawlID, SHA256: p.Document.SHA256, CapturedAt: p.Document.CapturedAt, ContentType: p.Document.ContentType, ETag: p.ETag, LastModified: p.LastModified}
 			if err := putJSON(content, []byte(p.Document.URL), c); err != nil {
 				return err
 			}
@@ -479,9 +485,14 @@ func countKeys(b *bolt.Bucket) int {
 // Content is the last committed capture of a page URL, by whichever crawl
 // made it: re-crawls compare against it to tell unchanged pages.
 type Content struct {
-	CrawlID    string    `json:"crawl_id"`
-	SHA256     string    `json:"sha256"`
-	CapturedAt time.Time `json:"captured_at"`
+	CrawlID     string    `json:"crawl_id"`
+	SHA256      string    `json:"sha256"`
+	CapturedAt  time.Time `json:"captured_at"`
+	ContentType string    `json:"content_type,omitempty"`
+	// ETag and LastModified are the validators of that capture ("" when
+	// the server sent none or the answer was not a 200).
+	ETag         string `json:"etag,omitempty"`
+	LastModified string `json:"last_modified,omitempty"`
 }
 
 // LastContent returns the last committed capture of url by any crawl; ok is
