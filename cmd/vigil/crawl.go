@@ -38,6 +38,13 @@ func newCrawlCmd() *cobra.Command {
 				}
 				req.CookieFile = abs
 			}
+			if req.LoginFile != "" {
+				abs, err := filepath.Abs(req.LoginFile)
+				if err != nil {
+					return usagef("--login: %v", err)
+				}
+				req.LoginFile = abs
+			}
 			var st vigil.CrawlStatus
 			if err := c.do(cmd.Context(), "POST", "/api/crawls", req, &st); err != nil {
 				return err
@@ -54,6 +61,7 @@ func newCrawlCmd() *cobra.Command {
 	cmd.Flags().IntVar(&req.MaxPages, "max-pages", 0, "stop after this many pages (0: default 1000)")
 	cmd.Flags().StringVar(&req.CaseID, "case", "", "case ID the crawl belongs to")
 	cmd.Flags().StringVar(&req.CookieFile, "cookies", "", "Netscape cookies.txt (mode 0600) of a logged-in session, read by the crawl workers on this machine")
+	cmd.Flags().StringVar(&req.LoginFile, "login", "", "login form recipe (YAML, docs/login.md) the crawl workers on this machine log in with, and again when the session expires")
 	cmd.Flags().StringVar(&req.Robots, "robots", "ignore", "robots.txt policy, recorded with the crawl: obey or ignore")
 	cmd.Flags().BoolVar(&wait, "wait", false, "wait for the crawl to end: a live progress bar on a terminal, plain lines otherwise")
 	cmd.AddCommand(
