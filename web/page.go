@@ -32,7 +32,13 @@ var pages = template.Must(template.New("").Funcs(template.FuncMap{
 	"kinds":     func() []vigil.Kind { return contactKinds },
 	"highlight": highlight,
 	"date":      func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
-	"goURL":     func(u string) string { return "/go?url=" + url.QueryEscape(u) },
+	"firstDate": func(ts []time.Time) string {
+		if len(ts) == 0 {
+			return ""
+		}
+		return ts[0].UTC().Format("2006-01-02 15:04 UTC")
+	},
+	"goURL": func(u string) string { return "/go?url=" + url.QueryEscape(u) },
 	"contactURL": func(k vigil.Kind, v string) string {
 		return "/contact?" + url.Values{"kind": {string(k)}, "value": {v}}.Encode()
 	},
@@ -334,13 +340,31 @@ func (s *Server) pageGo(w http.ResponseWriter, r *http.Request) {
 	render(w, http.StatusOK, "go.html", v)
 }
 
+type crawlsData struct {
+	Crawls    []vigil.CrawlStatus
+	Schedules []vigil.ScheduleStatus
+	// SchedulesError says why schedules cannot be listed (no scheduler on
+	// this server, or it cannot be reached); the crawls are still shown.
+	SchedulesError string
+}
+
+// pageCrawls lists crawls and schedules; static/app.js refreshes both and
+// sends the changes an investigator makes through the API (audited there).
 func (s *Server) pageCrawls(w http.ResponseWriter, r *http.Request) {
 	v := view{User: principalOf(r), Page: "crawls"}
-	list, err := s.cfg.Crawls.Crawls(r.Context())
-	if err != nil {
+	var d crawlsData
+	var err error
+	if d.Crawls, err = s.cfg.Crawls.Crawls(r.Context()); err != nil {
 		v.Error = vigil.ErrorMessage(err)
 	}
-	v.Data = list
+	sched, err := s.schedules()
+	if err == nil {
+		d.Schedules, err = sched.Schedules(r.Context())
+	}
+	if err != nil {
+		d.SchedulesError = vigil.ErrorMessage(err)
+	}
+	v.Data = d
 	render(w, http.StatusOK, "crawls.html", v)
 }
 

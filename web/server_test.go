@@ -7,7 +7,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -257,5 +260,157 @@ func TestTokensSurviveReopenAndRevoke(t *testing.T) {
 	}
 	if _, err := b.Authenticate(tok); vigil.ErrorCode(err) != vigil.EUNAUTHORIZED {
 		t.Fatalf("a revoked token = %v, want unauthorized", err)
+	}
+}
+
+// fakeScheduler is a crawl service with schedules, for the web layer's own
+// checks (roles, audit, status codes); the real one is exercised end to end
+// by e2e.TestBrowser and e2e.TestCrawlControlAndSchedulesFromTheCLI.
+type fakeScheduler struct {
+	fakeCrawls
+	mu     sync.Mutex
+	scheds map[string]*vigil.ScheduleStatus
+}
+
+func (f *fakeScheduler) CreateSchedule(_ context.Context, req vigil.ScheduleRequest) (vigil.ScheduleStatus, error) {
+	if d, err := time.ParseDuration(req.Every); err != nil || d < time.Second {
+		return vigil.ScheduleStatus{}, vigil.Errorf(vigil.EINVALID, "interval %q is not a duration of at least 1s", req.Every)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	st := &vigil.ScheduleStatus{ID: "sched-" + strconv.Itoa(len(f.scheds)+1), Every: req.Every, Crawl: req.Crawl, Note: req.Note}
+	f.scheds[st.ID] = st
+	return *st, nil
+}
+
+func (f *fakeScheduler) Schedules(context.Context) ([]vigil.ScheduleStatus, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []vigil.ScheduleStatus
+	for _, st := range f.scheds {
+		out = append(out, *st)
+	}
+	return out, nil
+}
+
+func (f *fakeScheduler) ControlSchedule(_ context.Context, id, cmd string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	st, ok := f.scheds[id]
+	if !ok {
+		return vigil.Errorf(vigil.ENOTFOUND, "no schedule %s", id)
+	}
+	switch cmd {
+	case "pause", "resume":
+		st.Paused = cmd == "pause"
+	case "delete":
+		delete(f.scheds, id)
+	default:
+		return vigil.Errorf(vigil.EINVALID, "unknown command %q", cmd)
+	}
+	return nil
+}
+
+func TestScheduleRolesAndAudit(t *testing.T) {
+	f := newFixture(t, true)
+	sched := &fakeScheduler{scheds: map[string]*vigil.ScheduleStatus{}}
+	f.srv.cfg.Crawls = sched
+	body := `{"every":"6h","crawl":{"seeds":["http://forum.example/"],"case_id":"case-7"},"note":"<b>weekly</b>"}`
+	steps := []struct {
+		method, path, who, body string
+		want                    int
+	}{
+		{"POST", "/api/schedules", "", body, 401},
+		{"POST", "/api/schedules", "expired", body, 401},
+		{"POST", "/api/schedules", "viewer", body, 403},
+		{"POST", "/api/schedules", "investigator", body, 201},
+		{"GET", "/api/schedules", "viewer", "", 200},
+		{"POST", "/api/schedules/sched-1/pause", "viewer", "", 403},
+		{"DELETE", "/api/schedules/sched-1", "viewer", "", 403},
+		{"POST", "/api/schedules/sched-1/pause", "investigator", "", 200},
+		{"POST", "/api/schedules/sched-1/resume", "analyst", "", 200},
+		{"POST", "/api/schedules/sched-1/explode", "investigator", "", 400},
+		{"POST", "/api/schedules/sched-9/pause", "investigator", "", 404},
+		{"POST", "/api/schedules", "investigator", `{"every":"soon","crawl":{"seeds":["http://x.example/"]}}`, 400},
+		{"POST", "/api/schedules", "investigator", `{"every":"6h","surprise":1}`, 400},
+		{"POST", "/api/schedules", "investigator", `{"every":`, 400},
+		{"DELETE", "/api/schedules/sched-1", "admin", "", 200},
+		{"DELETE", "/api/schedules/sched-1", "admin", "", 404},
+	}
+	for _, st := range steps {
+		w := f.do(t, st.method, st.path, f.tokens[st.who], strings.NewReader(st.body), "Content-Type", "application/json")
+		if w.Code != st.want {
+			t.Fatalf("%s %s as %q = %d, want %d: %s", st.method, st.path, st.who, w.Code, st.want, w.Body)
+		}
+		var e ErrorResponse
+		if st.want >= 400 && (json.Unmarshal(w.Body.Bytes(), &e) != nil || e.Error == "" || e.Code == "") {
+			t.Fatalf("%s %s: error body %q is not {error, code}", st.method, st.path, w.Body)
+		}
+	}
+	es, _, err := f.log.Search(audit.Filter{Action: "schedule."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range es {
+		got = append(got, e.User+" "+e.Action+" "+e.Result)
+	}
+	// Newest first. Refused requests (401, 403) and unreadable bodies change
+	// nothing and are not entries; every attempt the scheduler saw is one.
+	want := []string{
+		"admin-user schedule.delete error: no schedule sched-1",
+		"admin-user schedule.delete ok",
+		"investigator-user schedule.create error: interval \"soon\" is not a duration of at least 1s",
+		"investigator-user schedule.pause error: no schedule sched-9",
+		"investigator-user schedule.explode error: unknown command \"explode\"",
+		"analyst-user schedule.resume ok",
+		"investigator-user schedule.pause ok",
+		"investigator-user schedule.create created sched-1",
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("audit entries:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if es[len(es)-1].CaseID != "case-7" {
+		t.Errorf("schedule.create is audited without its case: %+v", es[len(es)-1])
+	}
+}
+
+func TestCrawlsPageShowsSchedules(t *testing.T) {
+	f := newFixture(t, true)
+	sched := &fakeScheduler{scheds: map[string]*vigil.ScheduleStatus{
+		"sched-1": {ID: "sched-1", Every: "6h0m0s", Paused: true, Note: hostile, Crawl: vigil.CrawlRequest{Seeds: []string{`http://x.onion/"><script>alert(1)</script>`}, CaseID: "case-7"}},
+	}}
+	f.srv.cfg.Crawls = sched
+	page := func(who string) string {
+		w := f.do(t, "GET", "/crawls", f.tokens[who], nil)
+		if w.Code != 200 {
+			t.Fatalf("GET /crawls as %s = %d: %s", who, w.Code, w.Body)
+		}
+		return w.Body.String()
+	}
+	viewer, investigator := page("viewer"), page("investigator")
+	for _, body := range []string{viewer, investigator} {
+		if !strings.Contains(body, `<tr data-id="sched-1" data-state="paused">`) || !strings.Contains(body, "case-7") {
+			t.Fatalf("the crawls page does not list the paused schedule:\n%s", body)
+		}
+		for _, bad := range []string{"<script>window", "<script>alert", "<img"} {
+			if strings.Contains(body, bad) {
+				t.Fatalf("the crawls page contains %q unescaped", bad)
+			}
+		}
+	}
+	if strings.Contains(viewer, `id="create-schedule"`) || strings.Contains(viewer, `data-control="1"`) {
+		t.Errorf("a viewer is offered schedule changes")
+	}
+	if !strings.Contains(investigator, `id="create-schedule"`) || !strings.Contains(investigator, `id="schedules" data-control="1"`) {
+		t.Errorf("an investigator is not offered schedule changes")
+	}
+	f.srv.cfg.Crawls = fakeCrawls{} // no scheduler: the crawls are still shown
+	body := page("viewer")
+	if !strings.Contains(body, `id="schedules-error"`) || !strings.Contains(body, `data-id="crawl-1"`) {
+		t.Fatalf("without a scheduler the crawls page should list crawls and say schedules are unavailable:\n%s", body)
+	}
+	if w := f.do(t, "GET", "/api/schedules", f.tokens["viewer"], nil); w.Code != 503 {
+		t.Fatalf("GET /api/schedules without a scheduler = %d, want 503", w.Code)
 	}
 }

@@ -147,6 +147,109 @@ function initCrawls() {
   setInterval(refresh, 2000);
 }
 
+// Schedules: poll /api/schedules; create, pause, resume and delete them.
+// The list comes from Temporal's visibility store, which may lag a create or
+// delete by a moment: a schedule created here is shown from the create answer
+// until the list has it, and one deleted here is hidden at once.
+function initSchedules() {
+  const table = document.getElementById("schedules");
+  if (!table) return; // no scheduler on this server
+  const tbody = table.querySelector("tbody");
+  const control = table.dataset.control === "1";
+  const pollStatus = document.getElementById("schedules-poll");
+  const pending = new Map(); // id → status, created here and not yet listed
+  const deleted = new Set();
+
+  function row(sc) {
+    const state = sc.paused ? "paused" : "active";
+    const tr = el("tr");
+    tr.dataset.id = sc.id;
+    tr.dataset.state = state;
+    const idCell = el("td");
+    idCell.appendChild(el("code", sc.id));
+    tr.appendChild(idCell);
+    tr.appendChild(el("td", sc.every, "every"));
+    tr.appendChild(el("td", state, "state"));
+    tr.appendChild(el("td", sc.runs || 0, "runs"));
+    tr.appendChild(el("td", sc.skipped || 0, "skipped"));
+    tr.appendChild(el("td", fmtDate((sc.next_runs || [])[0]), "next"));
+    const recent = el("td");
+    (sc.recent_crawls || []).forEach(function (id) { recent.appendChild(el("code", id)); recent.appendChild(document.createTextNode(" ")); });
+    tr.appendChild(recent);
+    const crawl = sc.crawl || {};
+    const seeds = el("td");
+    (crawl.seeds || []).forEach(function (s) { seeds.appendChild(goLink(s)); seeds.appendChild(document.createTextNode(" ")); });
+    tr.appendChild(seeds);
+    tr.appendChild(el("td", crawl.case_id || ""));
+    tr.appendChild(el("td", sc.note || ""));
+    const act = el("td", null, "actions");
+    if (control) {
+      [sc.paused ? "resume" : "pause", "delete"].forEach(function (cmd) {
+        const b = el("button", cmd, "schedule-" + cmd);
+        b.type = "button";
+        b.addEventListener("click", async function () {
+          if (cmd === "delete" && !window.confirm("Delete schedule " + sc.id + "? Crawls it started are kept.")) return;
+          b.disabled = true;
+          try {
+            if (cmd === "delete") await api("DELETE", "/api/schedules/" + encodeURIComponent(sc.id));
+            else await api("POST", "/api/schedules/" + encodeURIComponent(sc.id) + "/" + cmd);
+            pollStatus.textContent = cmd + " sent to " + sc.id;
+            if (cmd === "delete") { deleted.add(sc.id); pending.delete(sc.id); }
+            else if (pending.has(sc.id)) pending.get(sc.id).paused = cmd === "pause";
+          } catch (e) {
+            pollStatus.textContent = cmd + " failed: " + e.message;
+          }
+          refresh();
+        });
+        act.appendChild(b);
+      });
+    }
+    tr.appendChild(act);
+    return tr;
+  }
+
+  async function refresh() {
+    try {
+      const list = ((await api("GET", "/api/schedules")) || []).filter(function (sc) { return !deleted.has(sc.id); });
+      list.forEach(function (sc) { pending.delete(sc.id); });
+      const shown = Array.from(pending.values()).concat(list);
+      tbody.replaceChildren.apply(tbody, shown.map(row));
+      table.dataset.updated = String(Date.now());
+    } catch (e) {
+      pollStatus.textContent = "refresh failed: " + e.message;
+    }
+  }
+
+  const form = document.getElementById("create-schedule");
+  if (form) {
+    form.addEventListener("submit", async function (ev) {
+      ev.preventDefault();
+      const f = new FormData(form);
+      const status = document.getElementById("schedule-status");
+      const req = {
+        every: String(f.get("every") || "").trim(),
+        note: String(f.get("note") || ""),
+        crawl: {
+          seeds: String(f.get("seeds")).split(/\s+/).filter(Boolean),
+          max_pages: parseInt(f.get("max_pages"), 10) || 0,
+          max_depth: parseInt(f.get("max_depth"), 10) || 0,
+          case_id: String(f.get("case_id") || ""),
+        },
+      };
+      try {
+        const sc = await api("POST", "/api/schedules", req);
+        pending.set(sc.id, sc);
+        status.textContent = "created " + sc.id;
+      } catch (e) {
+        status.textContent = "not created: " + e.message;
+      }
+      refresh();
+    });
+  }
+  refresh();
+  setInterval(refresh, 5000);
+}
+
 // Match: upload the photo to /api/match and list the hits, no image shown.
 function initMatch() {
   const form = document.getElementById("match-form");
@@ -226,7 +329,7 @@ async function initAlerts() {
 document.addEventListener("DOMContentLoaded", function () {
   initCopy();
   switch (document.body.dataset.page) {
-    case "crawls": initCrawls(); break;
+    case "crawls": initCrawls(); initSchedules(); break;
     case "match": initMatch(); break;
     case "alerts": initAlerts(); break;
   }
