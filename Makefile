@@ -12,7 +12,7 @@ SLOW_PKGS := ./e2e/... ./cmd/...
 # `make vet` runs the full go vet first, so test runs skip their own subset.
 TESTFLAGS := -count=1 -vet=off
 
-.PHONY: build run test check fmt vet bench bench-photos unit e2e clean deps
+.PHONY: build run test check fmt vet bench bench-search bench-photos unit e2e clean deps
 
 build:
 	$(GO) build -tags temporalui -o $(BIN) ./cmd/vigil
@@ -61,6 +61,12 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchtime 124x -cpu 1 ./extractors/imagehash/
 	$(GO) test -run '^$$' -bench . -benchtime 200x -cpu 1 -timeout 30m ./store/hashindex/ ./match/
 	$(GO) test -run '^$$' -bench CrawlBatchEvidence -benchtime 3x ./activities/
+	$(MAKE) bench-search
+
+## bench-search: search latency p50/p99 over the API beside the embedded store's own time, at 100k
+## and 1M synthetic pages; the indexes are built once (slow: ~20 min for 1M on 2 cores) and cached in bench-data/.
+bench-search:
+	$(GO) run ./bench/search -data bench-data
 
 ## bench-photos: recall and false positives of photo matching under 28 transformations of ~120 real
 ## photos from Debian packages (fetched at run time with apt-get download; never committed). Gates print PASS/FAIL.

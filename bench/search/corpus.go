@@ -25,9 +25,9 @@ const crawlID = "crawl-bench-search"
 // a pool of docs/4 contacts drawn Zipf too, so a few appear on thousands of
 // pages and most on one or two: like vendors' signatures and one-off ads.
 //
-// Page k is a function of k alone (its own seeded generator), so a corpus of
-// n pages is the first n pages of any larger one, and a query refers to a
-// page or contact by number.
+// Page k is a function of k and the corpus size (which sets the contact pool)
+// alone: each page has its own seeded generator, so a query refers to a page
+// or contact by number and regenerates it instead of keeping the corpus.
 type corpus struct {
 	n        int
 	sites    []string
