@@ -235,8 +235,14 @@ func phraseFrom(c *corpus, r *rand.Rand) string {
 		return x
 	}, d.Text))
 	n := 2 + r.IntN(2)
-	i := r.IntN(max(1, len(words)-n))
-	return strings.Join(words[i:i+n], " ")
+	for {
+		i := r.IntN(max(1, len(words)-n))
+		// Only vocabulary words: not a contact, a number or a city split
+		// into tokens the phrase would not match as written.
+		if !slices.ContainsFunc(words[i:i+n], func(w string) bool { return !slices.Contains(vocab, strings.ToLower(w)) }) {
+			return strings.Join(words[i:i+n], " ")
+		}
+	}
 }
 
 // report is the figures of one corpus size.
