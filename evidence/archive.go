@@ -317,3 +317,26 @@ func PurgeCase(root, caseID string) ([]string, error) {
 	}
 	return removed, nil
 }
+
+// PurgeCrawls removes, under an Archive's directory root, the directories of
+// the given crawls whatever their manifest says (a crawl still running has
+// none yet), and returns the crawl IDs removed, sorted. IDs that are not a
+// plain directory name are refused.
+func PurgeCrawls(root string, crawlIDs []string) ([]string, error) {
+	var removed []string
+	for _, id := range crawlIDs {
+		if id == "" || id == "." || id == ".." || strings.ContainsAny(id, `/\`) {
+			return removed, fmt.Errorf("evidence: purge: %q is not a crawl ID", id)
+		}
+		dir := filepath.Join(root, id)
+		if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err := os.RemoveAll(dir); err != nil {
+			return removed, fmt.Errorf("evidence: purge crawl %s: %w", id, err)
+		}
+		removed = append(removed, id)
+	}
+	sort.Strings(removed)
+	return removed, nil
+}

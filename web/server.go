@@ -51,6 +51,8 @@ type Config struct {
 	Matcher PhotoMatcher
 	// Watchlist serves /api/watchlists and /api/alerts; optional.
 	Watchlist Watchlists
+	// Cases serves /api/cases (web/cases.go); optional: 503 without.
+	Cases vigil.CaseService
 }
 
 // Server is the HTTP handler of the API and page.
@@ -124,6 +126,7 @@ func (s *Server) routes() {
 	s.mux.HandleFunc("POST /api/crawls/{id}/{command}", s.auth(s.controlCrawl))
 	s.matchRoutes()
 	s.scheduleRoutes()
+	s.caseRoutes()
 	s.pageRoutes()
 }
 
@@ -222,6 +225,9 @@ var routeRoles = map[string]Role{
 	"POST /api/schedules":                RoleInvestigator,
 	"POST /api/schedules/{id}/{command}": RoleInvestigator,
 	"DELETE /api/schedules/{id}":         RoleInvestigator,
+	"GET /api/cases":                     RoleViewer,
+	"GET /api/cases/{id}":                RoleViewer,
+	"POST /api/cases":                    RoleInvestigator,
 	"GET /api/openapi.json":              RoleViewer,
 	"GET /api/audit":                     RoleAdmin,
 	"GET /api/tokens":                    RoleAdmin,

@@ -2,146 +2,333 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"vigil"
 	"vigil/audit"
+	"vigil/cases"
 	"vigil/evidence"
+	"vigil/store/crawlstate"
 	"vigil/store/embedded"
+	"vigil/watchlist"
 )
+
+// casesPath is the case registry of a data directory.
+func casesPath(dataDir string) string { return filepath.Join(dataDir, "cases.json") }
+
+// retentionSweep is how often `vigil up` looks for cases whose retention
+// has ended.
+const retentionSweep = time.Hour
 
 func newCaseCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "case",
-		Short: "Manage cases (offline, on a stopped data directory)",
+		Short: "Create, list and purge cases (the retention of what crawls capture)",
+		Long: `Every crawl and schedule belongs to a case (vigil crawl --case ID). A case has a
+retention period: when it ends, vigil up purges everything captured for the
+case (documents, findings, image hashes, raw captures, WARC evidence, crawl
+state, alerts) and records the purge in the audit log. A case first named by
+a crawl is registered with a retention of ` + cases.DefaultRetention + `; create it first to
+choose another.`,
 	}
-	cmd.AddCommand(newCasePurgeCmd())
+	cmd.AddCommand(newCaseCreateCmd(), newCaseListCmd(), newCasePurgeCmd())
+	return cmd
+}
+
+func newCaseCreateCmd() *cobra.Command {
+	var (
+		server string
+		req    vigil.CaseRequest
+	)
+	cmd := &cobra.Command{
+		Use:   "create ID --retention PERIOD [--authority REF]",
+		Short: "Register a case with the retention period of its data",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			req.ID = args[0]
+			if err := vigil.ValidCaseID(req.ID); err != nil {
+				return usagef("%s", vigil.ErrorMessage(err))
+			}
+			if _, err := vigil.ParseRetention(req.Retention); err != nil {
+				return usagef("--retention: %s", vigil.ErrorMessage(err))
+			}
+			c, err := newAPIClient(server)
+			if err != nil {
+				return err
+			}
+			var cs vigil.Case
+			if err := c.do(cmd.Context(), "POST", "/api/cases", req, &cs); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "case %s created: data kept until %s\n", cs.ID, cs.ExpiresAt.UTC().Format(time.RFC3339))
+			return nil
+		},
+	}
+	addServerFlag(cmd, &server)
+	cmd.Flags().StringVar(&req.Retention, "retention", "", "how long the case's data is kept: days (180d) or a duration (720h)")
+	cmd.Flags().StringVar(&req.Authority, "authority", "", "legal authority reference (warrant, order)")
+	_ = cmd.MarkFlagRequired("retention")
+	return cmd
+}
+
+func newCaseListCmd() *cobra.Command {
+	var (
+		server string
+		asJSON bool
+	)
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List cases with their retention",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := newAPIClient(server)
+			if err != nil {
+				return err
+			}
+			var list []vigil.Case
+			if err := c.do(cmd.Context(), "GET", "/api/cases", nil, &list); err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if asJSON {
+				return writeJSONLines(out, list)
+			}
+			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tRETENTION\tEXPIRES\tPURGED\tAUTHORITY")
+			for _, cs := range list {
+				purged := ""
+				if !cs.PurgedAt.IsZero() {
+					purged = cs.PurgedAt.UTC().Format(time.RFC3339)
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", cs.ID, cs.Retention, cs.ExpiresAt.UTC().Format(time.RFC3339), purged, cs.Authority)
+			}
+			return tw.Flush()
+		},
+	}
+	addServerFlag(cmd, &server)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per case")
 	return cmd
 }
 
 func newCasePurgeCmd() *cobra.Command {
-	var dataDir, caseID, user string
+	var server, dataDir, caseID, user string
 	cmd := &cobra.Command{
-		Use:   "purge --case ID [--data DIR]",
-		Short: "Delete every document, finding, image hash, capture and evidence file of a case",
-		Long: `purge deletes a case from the embedded index under DATA (documents, findings,
-image hashes and raw captures of every crawl of the case) and its evidence
-directories (WARC files and signed manifests), then records the purge in
-DATA/audit.log. It works on a stopped data directory: while vigil up runs,
-the index is locked and purge fails. The crawl state (frontier and pending
-captures in DATA/crawlstate.db) and an Elasticsearch index are not purged.`,
-		Args: cobra.NoArgs,
+		Use:   "purge ID | purge --case ID [--data DIR]",
+		Short: "Delete everything captured for a case, now",
+		Long: `purge deletes everything of a case: documents, findings, image hashes and raw
+captures in the index, WARC files and signed manifests, crawl state (frontier,
+seen set, pending captures, content records) and watchlist alerts. It deletes
+the case's schedules first and refuses while a crawl of the case runs (it asks
+it to stop: purge again once it has ended). The purge is recorded in the audit
+log; vigil up does the same on its own when a case's retention ends.
+
+By default purge asks the running server (--server). With --data it works on
+the data directory of a stopped vigil up instead.`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				if caseID != "" && caseID != args[0] {
+					return usagef("give the case once: as ID or as --case")
+				}
+				caseID = args[0]
+			}
 			if caseID == "" {
-				return usagef("--case is required")
+				return usagef("the case to purge is required: vigil case purge ID")
 			}
-			n, err := purgeCase(cmd.Context(), dataDir, caseID, user)
-			if err != nil {
-				return err
+			if err := vigil.ValidCaseID(caseID); err != nil {
+				return usagef("%s", vigil.ErrorMessage(err))
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "case %s purged: %d crawls\n", caseID, n)
+			var rep vigil.PurgeReport
+			if dataDir != "" {
+				var err error
+				if rep, err = purgeOffline(cmd.Context(), dataDir, caseID, user); err != nil {
+					return err
+				}
+			} else {
+				c, err := newAPIClient(server)
+				if err != nil {
+					return err
+				}
+				if err := c.do(cmd.Context(), "POST", "/api/cases/"+url.PathEscape(caseID)+"/purge", nil, &rep); err != nil {
+					return err
+				}
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "case %s purged: %d crawls %s\n", caseID, len(rep.Crawls), deletedSummary(rep))
 			return nil
 		},
 	}
+	addServerFlag(cmd, &server)
 	f := cmd.Flags()
-	f.StringVar(&dataDir, "data", "vigil-data", "data directory of `vigil up`")
-	f.StringVar(&caseID, "case", "", "case ID (required)")
-	f.StringVar(&user, "user", envOr("USER", "unknown"), "who purges, for the audit log")
+	f.StringVar(&dataDir, "data", "", "purge in the data directory of a stopped `vigil up` instead of through the server")
+	f.StringVar(&caseID, "case", "", "case ID")
+	f.StringVar(&user, "user", envOr("USER", "unknown"), "who purges, for the audit log (with --data; the server records the token's user)")
 	return cmd
 }
 
-// purgeCase deletes a case's crawls from the index and its evidence, checks
-// that the index returns nothing of the case any more, and audits the purge.
-// It returns the number of crawls purged.
-func purgeCase(ctx context.Context, dataDir, caseID, user string) (int, error) {
-	store, err := embedded.Open(embedded.Config{Dir: filepath.Join(dataDir, "index")})
-	if err != nil {
-		return 0, fmt.Errorf("open the index (is vigil up running?): %w", err)
-	}
-	defer store.Close()
-	crawls, err := caseCrawlIDs(ctx, store, caseID)
-	if err != nil {
-		return 0, err
-	}
-	if ents, err := os.ReadDir(evidenceDir(dataDir)); err == nil {
-		for _, e := range ents {
-			if m, _, err := evidence.ReadManifest(filepath.Join(evidenceDir(dataDir), e.Name())); err == nil && m.CaseID == caseID {
-				crawls[e.Name()] = true
-			}
+func deletedSummary(rep vigil.PurgeReport) string {
+	var parts []string
+	for _, k := range []string{"index", "captures", "crawl state", "alerts", "evidence", "schedules"} {
+		if n, ok := rep.Deleted[k]; ok {
+			parts = append(parts, fmt.Sprintf("%s %d", k, n))
 		}
 	}
-	delete(crawls, "") // findings put without a crawl cannot be deleted by crawl
-	ids := make([]string, 0, len(crawls))
-	for id := range crawls {
-		ids = append(ids, id)
+	if len(parts) == 0 {
+		return ""
 	}
-	sort.Strings(ids)
-	auditLog, err := audit.Open(filepath.Join(dataDir, "audit.log"))
-	if err != nil {
-		return 0, err
-	}
-	defer auditLog.Close()
-	record := func(result string) error {
-		return auditLog.Record(audit.Entry{User: user, Action: "case.purge", CaseID: caseID, Result: result})
-	}
-	for _, id := range ids {
-		if err := store.DeleteCrawl(ctx, id); err != nil {
-			record(fmt.Sprintf("error: delete crawl %s: %v", id, err))
-			return 0, fmt.Errorf("purge crawl %s: %w", id, err)
-		}
-	}
-	if _, err := evidence.PurgeCase(evidenceDir(dataDir), caseID); err != nil {
-		record("error: " + err.Error())
-		return 0, err
-	}
-	left, err := caseCrawlIDs(ctx, store, caseID)
-	if err != nil {
-		return 0, err
-	}
-	if len(left) > 0 {
-		record(fmt.Sprintf("error: %d crawls still in the index", len(left)))
-		return 0, fmt.Errorf("purge case %s: the index still holds %d crawls of it", caseID, len(left))
-	}
-	if err := record(fmt.Sprintf("%d crawls purged: %v", len(ids), ids)); err != nil {
-		return 0, fmt.Errorf("audit the purge: %w", err)
-	}
-	return len(ids), nil
+	return "(" + strings.Join(parts, ", ") + ")"
 }
 
-// caseCrawlIDs returns the IDs of the crawls that have documents or
-// findings of a case in the index.
-func caseCrawlIDs(ctx context.Context, store *embedded.Store, caseID string) (map[string]bool, error) {
-	crawls := map[string]bool{}
-	for off := 0; ; {
-		res, err := store.Search(ctx, vigil.Query{CaseID: caseID, Offset: off, Limit: 1000})
-		if err != nil {
-			return nil, fmt.Errorf("find the documents of case %s: %w", caseID, err)
-		}
-		for _, h := range res.Hits {
-			crawls[h.Document.CrawlID] = true
-		}
-		off += len(res.Hits)
-		if len(res.Hits) == 0 || off >= res.Total {
-			break
-		}
+// caseIndex is an index that can purge a case (store/embedded and
+// store/elastic).
+type caseIndex interface {
+	PurgeCase(ctx context.Context, caseID string) ([]string, error)
+	CaseCrawls(ctx context.Context, caseID string) ([]string, error)
+}
+
+// caseParts lists the places of one deployment that hold a case's data, in
+// purge order: the crawl state first (so no pending capture is indexed
+// again), then the index with its raw captures, the alerts and the WARC
+// evidence (by the crawls the others found, and by manifest). alerts may be
+// nil.
+func caseParts(state *crawlstate.DB, index caseIndex, alerts *watchlist.DB, evidenceRoot string) []cases.Part {
+	parts := []cases.Part{
+		{
+			Name: "crawl state",
+			Purge: func(ctx context.Context, id string, _ []string) ([]string, int, error) {
+				crawls, err := state.PurgeCase(id)
+				return crawls, len(crawls), err
+			},
+			Remaining: func(ctx context.Context, id string, crawls []string) (int, error) {
+				left, err := state.CaseCrawls(id)
+				if err != nil {
+					return 0, err
+				}
+				n, err := state.ContentOf(crawls)
+				return len(left) + n, err
+			},
+		},
+		{
+			Name: "index",
+			Purge: func(ctx context.Context, id string, _ []string) ([]string, int, error) {
+				crawls, err := index.PurgeCase(ctx, id)
+				return crawls, len(crawls), err
+			},
+			Remaining: func(ctx context.Context, id string, _ []string) (int, error) {
+				left, err := index.CaseCrawls(ctx, id)
+				return len(left), err
+			},
+		},
 	}
-	for off := 0; ; {
-		res, err := store.Findings(ctx, vigil.FindingQuery{CaseID: caseID, Offset: off, Limit: 10000})
-		if err != nil {
-			return nil, fmt.Errorf("find the findings of case %s: %w", caseID, err)
-		}
-		for _, f := range res.Findings {
-			crawls[f.CrawlID] = true
-		}
-		off += len(res.Findings)
-		if len(res.Findings) == 0 || off >= res.Total {
-			break
-		}
+	if alerts != nil {
+		parts = append(parts, cases.Part{
+			Name: "alerts",
+			Purge: func(ctx context.Context, id string, _ []string) ([]string, int, error) {
+				n, err := alerts.PurgeCase(id)
+				return nil, n, err
+			},
+			Remaining: func(ctx context.Context, id string, _ []string) (int, error) { return alerts.CaseAlerts(id) },
+		})
 	}
-	return crawls, nil
+	return append(parts, cases.Part{
+		Name: "evidence",
+		Purge: func(ctx context.Context, id string, crawls []string) ([]string, int, error) {
+			byManifest, err := evidence.PurgeCase(evidenceRoot, id)
+			if err != nil {
+				return nil, 0, err
+			}
+			byCrawl, err := evidence.PurgeCrawls(evidenceRoot, crawls)
+			return byManifest, len(byManifest) + len(byCrawl), err
+		},
+		Remaining: func(ctx context.Context, id string, crawls []string) (int, error) {
+			ents, err := os.ReadDir(evidenceRoot)
+			if errors.Is(err, fs.ErrNotExist) {
+				return 0, nil
+			} else if err != nil {
+				return 0, err
+			}
+			n := 0
+			for _, e := range ents {
+				if slices.Contains(crawls, e.Name()) {
+					n++
+				} else if m, _, err := evidence.ReadManifest(filepath.Join(evidenceRoot, e.Name())); err == nil && m.CaseID == id {
+					n++
+				}
+			}
+			return n, nil
+		},
+	})
+}
+
+// purgeOffline purges a case in the data directory of a stopped `vigil up`,
+// with the same code the server runs.
+func purgeOffline(ctx context.Context, dataDir, caseID, user string) (vigil.PurgeReport, error) {
+	store, err := embedded.Open(embedded.Config{Dir: filepath.Join(dataDir, "index")})
+	if err != nil {
+		return vigil.PurgeReport{}, fmt.Errorf("open the index (is vigil up running? then purge without --data): %w", err)
+	}
+	defer store.Close()
+	state, err := crawlstate.Open(filepath.Join(dataDir, "crawlstate.db"))
+	if err != nil {
+		return vigil.PurgeReport{}, err
+	}
+	defer state.Close()
+	alerts, err := watchlist.Open(filepath.Join(dataDir, "watchlist.db"))
+	if err != nil {
+		return vigil.PurgeReport{}, err
+	}
+	defer alerts.Close()
+	auditLog, err := audit.Open(filepath.Join(dataDir, "audit.log"))
+	if err != nil {
+		return vigil.PurgeReport{}, err
+	}
+	defer auditLog.Close()
+	reg, err := cases.OpenRegistry(casesPath(dataDir))
+	if err != nil {
+		return vigil.PurgeReport{}, err
+	}
+	m := &cases.Manager{Registry: reg, Audit: auditLog, Parts: caseParts(state, store, alerts, evidenceDir(dataDir))}
+	return m.PurgeCase(ctx, caseID, user)
+}
+
+// startCases opens the case registry of the data directory dir, returns the
+// case service of `vigil up` (demo: crawls without a case belong to "demo")
+// and starts its retention sweeper: at once, then every retentionSweep.
+// stop ends the sweeper and waits for a running sweep.
+//
+// The sweeper is a ticker in the server process rather than a Temporal
+// Schedule because everything a purge touches (the index, the crawl state,
+// the alerts, the evidence files, the registry) is held by this process:
+// bbolt locks its files, so an activity would have to run here anyway. A
+// sweep is idempotent and the registry is durable, so a sweep missed while
+// the server was down happens at its next start.
+func startCases(ctx context.Context, dir string, demo bool, crawls vigil.CrawlService, state *crawlstate.DB, index caseIndex,
+	alerts *watchlist.DB, auditLog cases.Auditor, logger *slog.Logger) (m *cases.Manager, stop func(), err error) {
+	reg, err := cases.OpenRegistry(casesPath(dir))
+	if err != nil {
+		return nil, nil, err
+	}
+	m = &cases.Manager{Registry: reg, Audit: auditLog, Crawls: crawls, Logger: logger, Parts: caseParts(state, index, alerts, evidenceDir(dir))}
+	if demo {
+		m.DefaultCase = "demo"
+	}
+	ticker := time.NewTicker(retentionSweep)
+	sweepCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		m.RunSweeper(sweepCtx, ticker.C)
+	}()
+	return m, func() { ticker.Stop(); cancel(); <-done }, nil
 }

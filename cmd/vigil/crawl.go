@@ -59,7 +59,7 @@ func newCrawlCmd() *cobra.Command {
 	addServerFlag(cmd, &server)
 	cmd.Flags().IntVar(&req.MaxDepth, "depth", 0, "link depth from the seeds (0: default 5, -1: unlimited)")
 	cmd.Flags().IntVar(&req.MaxPages, "max-pages", 0, "stop after this many pages (0: default 1000)")
-	cmd.Flags().StringVar(&req.CaseID, "case", "", "case ID the crawl belongs to")
+	cmd.Flags().StringVar(&req.CaseID, "case", "", "case ID the crawl belongs to (required except under vigil up --demo; see vigil case)")
 	cmd.Flags().StringVar(&req.CookieFile, "cookies", "", "Netscape cookies.txt (mode 0600) of a logged-in session, read by the crawl workers on this machine")
 	cmd.Flags().StringVar(&req.LoginFile, "login", "", "login form recipe (YAML, docs/login.md) the crawl workers on this machine log in with, and again when the session expires")
 	cmd.Flags().StringVar(&req.Robots, "robots", "ignore", "robots.txt policy, recorded with the crawl: obey or ignore")

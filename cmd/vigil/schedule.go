@@ -68,7 +68,7 @@ func newScheduleCreateCmd() *cobra.Command {
 	f.StringVar(&req.Note, "note", "", "a note kept with the schedule")
 	f.IntVar(&req.Crawl.MaxDepth, "depth", 0, "link depth from the seeds (0: default 5, -1: unlimited)")
 	f.IntVar(&req.Crawl.MaxPages, "max-pages", 0, "stop each run after this many pages (0: default 1000)")
-	f.StringVar(&req.Crawl.CaseID, "case", "", "case ID the crawls belong to")
+	f.StringVar(&req.Crawl.CaseID, "case", "", "case ID the crawls belong to (required except under vigil up --demo; see vigil case)")
 	f.StringVar(&req.Crawl.Robots, "robots", "ignore", "robots.txt policy of each run: obey or ignore")
 	_ = cmd.MarkFlagRequired("every")
 	return cmd
