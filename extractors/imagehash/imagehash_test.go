@@ -225,6 +225,34 @@ func TestPreprocessTrimsUniformBorders(t *testing.T) {
 	}
 }
 
+// TestPreprocessKeepsFadingDarkBand checks the edge rule of trimming: a
+// photo whose dark foreground fades into the picture is not trimmed, before
+// or after darkening by 10% (which clips the foreground to flat black), so
+// both copies hash the same pixels; a pad around it is still trimmed.
+func TestPreprocessKeepsFadingDarkBand(t *testing.T) {
+	const w, h = 300, 200
+	img := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		base := (h-y)/2 - 10 // a slow fade from 90 at the top to -10 (black) at the bottom
+		for x := range w {
+			v := uint8(max(0, min(255, base+(x*7+y*13)%17-8)))
+			img.SetNRGBA(x, y, color.NRGBA{v, v, v, 255})
+		}
+	}
+	whole := image.Rect(0, 0, w, h)
+	if b := Preprocess(img).Bounds(); b != whole {
+		t.Errorf("original trimmed to %v, want %v", b, whole)
+	}
+	dark := imaging.AdjustBrightness(img, -10)
+	if b := Preprocess(dark).Bounds(); b != whole {
+		t.Errorf("darkened copy trimmed to %v, want %v (its clipped band fades into the picture)", b, whole)
+	}
+	padded := addBorder(dark, 30, color.NRGBA{128, 128, 128, 255})
+	if b := Preprocess(padded).Bounds(); b.Dx() != w || b.Dy() != h {
+		t.Errorf("padded darkened copy trimmed to %v, want %dx%d", b, w, h)
+	}
+}
+
 func TestPreprocessCapsSize(t *testing.T) {
 	big := image.NewGray(image.Rect(0, 0, 2000, 1000))
 	for i := range big.Pix {
