@@ -55,7 +55,7 @@ func newRoot() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newUpCmd(), newCrawlCmd(), newSearchCmd(), newHashCmd(), newExtractCmd(), newTokenCmd(), newAuditCmd(), newMatchCmd(), newWatchlistCmd(), newAlertsCmd())
+	root.AddCommand(newUpCmd(), newWorkerCmd(), newServeCmd(), newCrawlCmd(), newSearchCmd(), newHashCmd(), newExtractCmd(), newTokenCmd(), newAuditCmd(), newMatchCmd(), newWatchlistCmd(), newAlertsCmd())
 	root.AddCommand(newEvidenceCmd(), newExportCmd(), newCaseCmd())
 	root.AddCommand(newCrawlsCmd(), newScheduleCmd())
 	return root

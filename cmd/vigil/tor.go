@@ -38,7 +38,7 @@ type torNet struct {
 // serving the demo forum and market as onion services; otherwise a managed
 // tor under dir/tor. It returns without waiting for a managed tor to
 // bootstrap: crawls wait for it (see transport).
-func startTor(ctx context.Context, cfg upConfig, dir string, logger *slog.Logger) (*torNet, error) {
+func startTor(ctx context.Context, cfg config, dir string, logger *slog.Logger) (*torNet, error) {
 	tn := &torNet{logger: logger, warned: map[string]int{}}
 	switch {
 	case cfg.Direct:
