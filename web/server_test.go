@@ -6,7 +6,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -413,4 +415,74 @@ func TestCrawlsPageShowsSchedules(t *testing.T) {
 	if w := f.do(t, "GET", "/api/schedules", f.tokens["viewer"], nil); w.Code != 503 {
 		t.Fatalf("GET /api/schedules without a scheduler = %d, want 503", w.Code)
 	}
+}
+
+// TestOpenAPIDocumentsEveryRoute checks openapi.json against the routes the
+// server registers: every API route is documented, nothing documented is
+// missing, and each documented role is the one the server enforces.
+func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
+	var spec struct {
+		Paths map[string]map[string]struct {
+			Role string `json:"x-vigil-role"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(openapiSpec, &spec); err != nil {
+		t.Fatal(err)
+	}
+	documented := map[string]string{}
+	for p, ops := range spec.Paths {
+		for m, o := range ops {
+			documented[strings.ToUpper(m)+" "+p] = o.Role
+		}
+	}
+	srv := New(Config{Store: fakeStore{}, Crawls: fakeCrawls{}})
+	registered := map[string]bool{}
+	for pattern := range documented {
+		method, path, _ := strings.Cut(pattern, " ")
+		path = strings.NewReplacer("{id}", "x", "{command}", "pause", "{name}", "x").Replace(path)
+		if _, got := srv.mux.Handler(httptest.NewRequest(method, path, nil)); got != pattern {
+			t.Errorf("openapi.json documents %s, which the server routes to %q", pattern, got)
+		}
+	}
+	for _, pattern := range routePatterns() {
+		registered[pattern] = true
+		if !strings.Contains(pattern, " /api/") {
+			continue
+		}
+		role, ok := documented[pattern]
+		if !ok {
+			t.Errorf("route %s is not in openapi.json", pattern)
+			continue
+		}
+		if pattern == "GET /api/health" {
+			continue
+		}
+		if want := RequiredRole(pattern).String(); role != want {
+			t.Errorf("openapi.json says %s needs the %s role; the server asks for %s", pattern, role, want)
+		}
+	}
+	if len(registered) < 20 {
+		t.Fatalf("found only %d routes: %v", len(registered), registered)
+	}
+}
+
+// routePatterns is every pattern the package registers on its mux, read
+// from its source (ServeMux does not list its patterns).
+func routePatterns() []string {
+	files, _ := filepath.Glob("*.go")
+	re := regexp.MustCompile(`s\.mux\.Handle(?:Func)?\("([^"]+)"`)
+	var out []string
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		src, err := os.ReadFile(f)
+		if err != nil {
+			panic(err)
+		}
+		for _, m := range re.FindAllStringSubmatch(string(src), -1) {
+			out = append(out, m[1])
+		}
+	}
+	return out
 }
