@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"image"
 	"image/jpeg"
+	"maps"
 	"path/filepath"
 	"sort"
 	"testing"
@@ -206,8 +208,22 @@ func TestBand(t *testing.T) {
 		{vigil.AlgoSHA256, 0, vigil.BandMatch}, {vigil.AlgoMD5, 0, vigil.BandMatch}, {vigil.AlgoMD5, 1, ""},
 		{"ahash", 0, ""}, {"dhash", 0, ""},
 	} {
-		if got := Band(c.algo, c.d); got != c.want {
-			t.Errorf("Band(%s, %d) = %q; want %q", c.algo, c.d, got, c.want)
+		if got := Band(c.algo, "original", c.d); got != c.want {
+			t.Errorf("Band(%s, original, %d) = %q; want %q", c.algo, c.d, got, c.want)
+		}
+	}
+	// Through a crop variant a pHash hit is a match only within 8.
+	for _, c := range []struct {
+		variant string
+		d       int
+		want    string
+	}{
+		{"crop-0.85-center", 8, vigil.BandMatch}, {"crop-0.85-center", 9, vigil.BandReview},
+		{"crop-0.80-topright", 10, vigil.BandReview}, {"crop-0.70-left", 12, vigil.BandReview},
+		{"crop-0.95-center", 13, ""}, {"original", 10, vigil.BandMatch}, {"rot90", 8, vigil.BandMatch},
+	} {
+		if got := Band(vigil.AlgoPHash, c.variant, c.d); got != c.want {
+			t.Errorf("Band(phash, %s, %d) = %q; want %q", c.variant, c.d, got, c.want)
 		}
 	}
 }
@@ -304,5 +320,72 @@ func TestMatchHashesBandsMergesAndCollapses(t *testing.T) {
 	hits, err = m.MatchHashes(context.Background(), qs, Options{Limit: 1})
 	if err != nil || len(hits) != 1 || hits[0].Image.PageURL != "http://s/3" {
 		t.Fatalf("limit 1: %+v, %v", hits, err)
+	}
+}
+
+// variantIndex answers like the stores do: per image the smallest distance
+// over the query's hashes within the radius, from a table per variant.
+type variantIndex struct {
+	hits    map[string][]vigil.ImageHit // by query variant
+	queries int
+}
+
+func (f *variantIndex) PutImages(context.Context, []vigil.Image) error { return nil }
+
+func (f *variantIndex) MatchImages(_ context.Context, q vigil.ImageQuery) ([]vigil.ImageHit, error) {
+	f.queries++
+	best := map[string]vigil.ImageHit{}
+	for _, qh := range q.Hashes {
+		for _, h := range f.hits[qh.Variant] {
+			if o, ok := best[h.Image.ID]; h.Distance <= q.MaxDistance[qh.Algorithm] && (!ok || h.Distance < o.Distance) {
+				best[h.Image.ID] = h
+			}
+		}
+	}
+	var out []vigil.ImageHit
+	for _, h := range best {
+		out = append(out, h)
+	}
+	return out, nil
+}
+
+// TestMatchHashesCropThreshold checks that a pHash hit through a crop is a
+// match only within PHashCropMatch, and that a nearer crop hit does not hide
+// a whole-photo hit that is a match (the index keeps one distance per image
+// and query, so crops and the whole photo are queried apart).
+func TestMatchHashesCropThreshold(t *testing.T) {
+	img := func(id string) vigil.Image {
+		return vigil.Image{ID: id, URL: "http://s/" + id + ".jpg", PageURL: "http://s/" + id}
+	}
+	hit := func(id, variant string, d int) vigil.ImageHit {
+		return vigil.ImageHit{Image: img(id), Algorithm: vigil.AlgoPHash, Distance: d, Variant: variant}
+	}
+	f := &variantIndex{hits: map[string][]vigil.ImageHit{
+		"original":         {hit("whole10", "original", 10)},
+		"crop-0.90-center": {hit("whole10", "crop-0.90-center", 9), hit("crop9", "crop-0.90-center", 9), hit("crop8", "crop-0.90-center", 8)},
+	}}
+	m := &Matcher{Index: f}
+	qs := []vigil.QueryHash{
+		{Algorithm: vigil.AlgoPHash, Value: "00", Variant: "original"},
+		{Algorithm: vigil.AlgoPHash, Value: "01", Variant: "crop-0.90-center"},
+	}
+	hits, err := m.MatchHashes(context.Background(), qs, Options{PDQRadius: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.queries != 2 {
+		t.Errorf("%d index queries; want 2 (whole photo, crops)", f.queries)
+	}
+	got := map[string]string{}
+	for _, h := range hits {
+		got[h.Image.ID] = fmt.Sprintf("%s %s %d", h.Band, h.Variant, h.Distance)
+	}
+	want := map[string]string{
+		"whole10": "match original 10",
+		"crop8":   "match crop-0.90-center 8",
+		"crop9":   "review crop-0.90-center 9",
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("hits %v; want %v", got, want)
 	}
 }
