@@ -1,6 +1,7 @@
 package hashindex
 
 import (
+	"math"
 	"runtime"
 	"slices"
 	"sync"
@@ -88,12 +89,15 @@ func BenchmarkPDQ1M(b *testing.B) {
 	b.Run("mih/r=31", func(b *testing.B) { benchSearch(b, benchPDQ, benchPDQQ, 31, false, 5) })
 	b.Run("brute/r=31", func(b *testing.B) { benchSearch(b, benchPDQ, benchPDQQ, 31, true, 5) })
 	b.Run("mih/r=63", func(b *testing.B) { benchSearch(b, benchPDQ, benchPDQQ, 63, false, 6) })
+	b.Run("brute/r=63", func(b *testing.B) { benchSearch(b, benchPDQ, benchPDQQ, 63, true, 6) })
 }
 
 func BenchmarkPHash1M(b *testing.B) {
 	benchFixture()
 	b.Run("mih/r=10", func(b *testing.B) { benchSearch(b, benchPHash, benchPHashQ, 10, false, 4) })
 	b.Run("brute/r=10", func(b *testing.B) { benchSearch(b, benchPHash, benchPHashQ, 10, true, 4) })
+	b.Run("mih/r=12", func(b *testing.B) { benchSearch(b, benchPHash, benchPHashQ, 12, false, 4) })
+	b.Run("brute/r=12", func(b *testing.B) { benchSearch(b, benchPHash, benchPHashQ, 12, true, 4) })
 }
 
 // BenchmarkFullQuery1M is one `vigil match` query at 1M images: 8 PDQ
@@ -123,6 +127,63 @@ func BenchmarkFullQuery1M(b *testing.B) {
 					b.Fatalf("found %d", hits)
 				}
 			})
+		})
+	}
+}
+
+// BenchmarkFallbackCost measures, per hash width at 1M hashes, what Search's
+// fallback weighs: the thread CPU time of a linear scan per entry, and of a
+// multi-index search (never falling back) per candidate visited, at the
+// radii where the number of candidates steps up (the chunk radius is
+// radius/chunks: PDQ 47 and 63 enumerate 2 and 3 bits per chunk, pHash 11
+// and 12 likewise). Their ratio is the fallback divisor the costs imply,
+// reported beside the one in use.
+func BenchmarkFallbackCost(b *testing.B) {
+	benchFixture()
+	for _, c := range []struct {
+		name   string
+		x      *Index
+		qs     [][]byte
+		radius int
+	}{
+		{"pdq/r=47", benchPDQ, benchPDQQ, 47},
+		{"pdq/r=63", benchPDQ, benchPDQQ, 63},
+		{"phash/r=11", benchPHash, benchPHashQ, 11},
+		{"phash/r=12", benchPHash, benchPHashQ, 12},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			var scanNs, mihNs []float64
+			for i := 0; b.Loop(); i++ {
+				var q [4]uint64
+				c.x.load(&q, c.qs[i%len(c.qs)])
+				qw := q[:c.x.words]
+				var qc [16]uint16
+				for k := range c.x.chunks {
+					qc[k] = chunkOf(qw, k)
+				}
+				n := c.x.candidates(&qc, masksWithin(min(c.radius/c.x.chunks, chunkBits)), math.MaxInt)
+				hitsScan, hitsMIH := 0, 0
+				c.x.mu.RLock()
+				t0 := threadCPU(b)
+				c.x.scan(qw, c.radius, func(uint32, int) { hitsScan++ })
+				t1 := threadCPU(b)
+				c.x.searchMIH(qw, c.radius, func(uint32, int) { hitsMIH++ }, math.MaxInt)
+				t2 := threadCPU(b)
+				c.x.mu.RUnlock()
+				if hitsScan != hitsMIH {
+					b.Fatalf("scan found %d, multi-index hashing %d", hitsScan, hitsMIH)
+				}
+				scanNs = append(scanNs, float64(t1-t0)/float64(c.x.Len()))
+				mihNs = append(mihNs, float64(t2-t1)/float64(n))
+			}
+			med := func(v []float64) float64 { slices.Sort(v); return v[len(v)/2] }
+			s, m := med(scanNs), med(mihNs)
+			b.ReportMetric(s, "scan-ns/entry")
+			b.ReportMetric(m, "mih-ns/candidate")
+			b.ReportMetric(m/s, "implied-divisor")
+			b.ReportMetric(float64(c.x.divisor), "divisor")
 		})
 	}
 }

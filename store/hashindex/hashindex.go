@@ -8,8 +8,9 @@
 // a hash within radius r of the query over m chunks has some chunk within
 // floor(r/m) bits of the query's, so enumerating those chunk neighbours finds
 // every match. When the posting lists to visit would hold more entries than
-// a sixteenth of the index, Search scans linearly instead. Either way the result
-// is exact.
+// a scan of the whole index costs (a share of it that depends on the hash
+// width: a 40th for PDQ, a 64th for pHash), Search scans linearly
+// instead. Either way the result is exact.
 package hashindex
 
 import (
@@ -22,12 +23,22 @@ import (
 const (
 	chunkBits   = 16
 	chunkValues = 1 << chunkBits
-	// mihFallbackDivisor sets when Search scans linearly instead: when the
-	// posting lists to visit hold more than Len()/mihFallbackDivisor
-	// entries. A candidate costs a cache miss, roughly 16 sequential entries
-	// of a scan (measured: PDQ radius 63 at 1M took 33 ms by multi-index
-	// hashing, 4.3 ms by scanning).
-	mihFallbackDivisor = 16
+	// The fallback divisors set when Search scans linearly instead: when
+	// the posting lists to visit hold more than Len()/divisor entries. The
+	// divisor is what one multi-index candidate costs (a random access to
+	// its hash and the check of its earlier chunks) in entries of a
+	// sequential scan, so it depends on the hash width: a scan reads 32
+	// bytes per PDQ entry but only 8 per pHash entry, while a candidate
+	// costs about the same in both. BenchmarkFallbackCost measures both
+	// costs and prints the divisor they imply. At 1M hashes on one core
+	// (a machine shared with builds, so the figures spread): PDQ 2.2 ns per
+	// scanned entry and 81-87 ns per candidate at radii 47 and 63, a
+	// divisor of 37-43; pHash 0.6-0.95 ns and 23-81 ns at radii 11 and 12,
+	// 39-85. The former single divisor of 16 let pHash at the review radius
+	// (42,000 candidates at 1M) take multi-index hashing, slower than the
+	// scan.
+	pdqFallbackDivisor   = 40
+	phashFallbackDivisor = 64
 )
 
 // Index is an exact Hamming index of hashes of one width. Its methods are
@@ -39,6 +50,7 @@ type Index struct {
 	mu      sync.RWMutex
 	words   int          // 64-bit words per hash
 	chunks  int          // 16-bit chunks per hash
+	divisor int          // scan when candidates exceed len(ids)/divisor
 	ids     []uint32     // ids[i] is the id of entry i
 	hashes  []uint64     // hashes[i*words : (i+1)*words] is entry i, big-endian words
 	posting [][][]uint32 // posting[c][v] lists the entries whose chunk c is v
@@ -51,7 +63,10 @@ func NewPDQ() *Index { return newIndex(256) }
 func NewPHash() *Index { return newIndex(64) }
 
 func newIndex(nbits int) *Index {
-	x := &Index{words: nbits / 64, chunks: nbits / chunkBits}
+	x := &Index{words: nbits / 64, chunks: nbits / chunkBits, divisor: pdqFallbackDivisor}
+	if nbits == 64 {
+		x.divisor = phashFallbackDivisor
+	}
 	x.posting = make([][][]uint32, x.chunks)
 	for c := range x.posting {
 		x.posting[c] = make([][]uint32, chunkValues)
@@ -116,7 +131,7 @@ func (x *Index) Search(query []byte, radius int, fn func(id uint32, dist int)) {
 	}
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	if !x.searchMIH(q[:x.words], radius, fn, len(x.ids)/mihFallbackDivisor) {
+	if !x.searchMIH(q[:x.words], radius, fn, len(x.ids)/x.divisor) {
 		x.scan(q[:x.words], radius, fn)
 	}
 }
@@ -163,24 +178,14 @@ func (x *Index) scan(q []uint64, radius int, fn func(uint32, int)) {
 // hold more than maxCandidates entries, in which case it reports false
 // without calling fn. The caller holds the read lock.
 func (x *Index) searchMIH(q []uint64, radius int, fn func(uint32, int), maxCandidates int) bool {
-	sub := radius / x.chunks
-	if sub > chunkBits {
-		sub = chunkBits
-	}
+	sub := min(radius/x.chunks, chunkBits)
 	masks := masksWithin(sub)
 	var qc [16]uint16
 	for c := range x.chunks {
 		qc[c] = chunkOf(q, c)
 	}
-	total := 0
-	for c := range x.chunks {
-		lists := x.posting[c]
-		for _, m := range masks {
-			total += len(lists[qc[c]^m])
-		}
-		if total > maxCandidates {
-			return false
-		}
+	if x.candidates(&qc, masks, maxCandidates) > maxCandidates {
+		return false
 	}
 	for c := range x.chunks {
 		lists := x.posting[c]
@@ -199,6 +204,23 @@ func (x *Index) searchMIH(q []uint64, radius int, fn func(uint32, int), maxCandi
 		}
 	}
 	return true
+}
+
+// candidates returns the number of entries in the posting lists of the
+// query chunks qc xor masks, or a number over limit as soon as it exceeds
+// limit. The caller holds the read lock.
+func (x *Index) candidates(qc *[16]uint16, masks []uint16, limit int) int {
+	total := 0
+	for c := range x.chunks {
+		lists := x.posting[c]
+		for _, m := range masks {
+			total += len(lists[qc[c]^m])
+		}
+		if total > limit {
+			break
+		}
+	}
+	return total
 }
 
 // seenEarlier reports whether a chunk before c of hash h is within sub bits

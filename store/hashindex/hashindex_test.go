@@ -127,6 +127,38 @@ func TestSearchIsExact(t *testing.T) {
 	}
 }
 
+// TestFallbackDependsOnWidth pins where Search leaves multi-index hashing
+// for a scan (the divisors BenchmarkFallbackCost measured): at 30,000
+// random hashes, PDQ keeps multi-index hashing at radius 31 and scans at 47
+// and 63; pHash keeps it at 10 and scans at 12, the review radius.
+func TestFallbackDependsOnWidth(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		index func() *Index
+		mih   map[int]bool // radius → multi-index hashing expected
+	}{
+		{"pdq", NewPDQ, map[int]bool{31: true, 47: false, 63: false}},
+		{"phash", NewPHash, map[int]bool{10: true, 12: false}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			x, qs := fixture(tc.index, 30000, nil, 5, 9)
+			limit := x.Len() / x.divisor
+			for _, q := range qs {
+				var qw [4]uint64
+				x.load(&qw, q)
+				for radius, want := range tc.mih {
+					x.mu.RLock()
+					got := x.searchMIH(qw[:x.words], radius, func(uint32, int) {}, limit)
+					x.mu.RUnlock()
+					if got != want {
+						t.Errorf("radius %d: multi-index hashing %v, want %v", radius, got, want)
+					}
+				}
+			}
+		})
+	}
+}
+
 func TestSearchEdgeCases(t *testing.T) {
 	x := NewPHash()
 	if x.Len() != 0 {
