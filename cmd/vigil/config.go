@@ -27,6 +27,7 @@ import (
 	"vigil"
 	"vigil/activities"
 	"vigil/audit"
+	"vigil/cases"
 	"vigil/crawler"
 	"vigil/devserver"
 	"vigil/evidence"
@@ -243,6 +244,9 @@ var errEmbeddedProcess = errors.New("the processing role writes the index, and t
 func runRoles(ctx context.Context, cfg config, out io.Writer, banner string) error {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	r := cfg.Roles
+	if cfg.Temporal == "" && !cfg.EmbeddedTemporal {
+		return usagef("TEMPORAL_ADDRESS is not set: workers and the API of a split deployment share a Temporal cluster (host:port); `vigil up` runs an embedded one")
+	}
 	var (
 		tokens   *web.Tokens
 		loopback bool
@@ -278,9 +282,6 @@ func runRoles(ctx context.Context, cfg config, out io.Writer, banner string) err
 	// Temporal: the embedded server (up) unless a cluster is named.
 	hostPort, uiURL := cfg.Temporal, ""
 	if hostPort == "" {
-		if !cfg.EmbeddedTemporal {
-			return usagef("TEMPORAL_ADDRESS is not set: workers and the API of a split deployment share a Temporal cluster (host:port); `vigil up` runs an embedded one")
-		}
 		srv, err := devserver.Start(devserver.Config{DataDir: filepath.Join(dir, "temporal"), Namespace: cfg.Namespace, UIPort: cfg.TemporalUI})
 		if err != nil {
 			return fmt.Errorf("start the embedded Temporal server: %w", err)
@@ -438,16 +439,22 @@ func runRoles(ctx context.Context, cfg config, out io.Writer, banner string) err
 
 	var (
 		crawls   *workflows.Service
+		caseMgr  *cases.Manager
 		serveErr = make(chan error, 1)
 		ln       net.Listener
 	)
 	if r.API {
 		crawls = &workflows.Service{Client: tc, BatchSize: cfg.BatchSize, HeartbeatTimeout: cfg.HeartbeatTimeout}
+		var stopSweeper func()
+		if caseMgr, stopSweeper, err = startCases(ctx, dir, cfg.Demo, cfg.Shared, crawls, state, store, lists, auditLog, logger); err != nil {
+			return err
+		}
+		defer stopSweeper()
 		ln, err = net.Listen("tcp", cfg.Listen)
 		if err != nil {
 			return fmt.Errorf("listen on %s: %w (is another vigil running? use --listen)", cfg.Listen, err)
 		}
-		wcfg := web.Config{Store: store, Captures: captures, Crawls: crawls, Audit: auditLog, Token: cfg.Token, Tokens: tokens, RequireToken: !loopback, Logger: logger,
+		wcfg := web.Config{Store: store, Captures: captures, Crawls: caseMgr.Guard(), Cases: caseMgr, Audit: auditLog, Token: cfg.Token, Tokens: tokens, RequireToken: !loopback, Logger: logger,
 			Matcher: &match.Matcher{Hasher: hasher, Index: store}}
 		if lists != nil {
 			wcfg.Watchlist = lists
@@ -476,7 +483,7 @@ func runRoles(ctx context.Context, cfg config, out io.Writer, banner string) err
 		if err != nil {
 			return err
 		}
-		st, err := crawls.StartCrawl(ctx, vigil.CrawlRequest{Seeds: seeds, MaxDepth: -1, MaxPages: cfg.DemoPages * 2, CaseID: "demo"})
+		st, err := caseMgr.Guard().StartCrawl(ctx, vigil.CrawlRequest{Seeds: seeds, MaxDepth: -1, MaxPages: cfg.DemoPages * 2, CaseID: "demo"})
 		if err != nil {
 			return fmt.Errorf("start the demo crawl: %w", err)
 		}
