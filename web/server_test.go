@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -18,6 +19,7 @@ import (
 
 	"vigil"
 	"vigil/audit"
+	"vigil/store/embedded"
 )
 
 // hostile is crawled text full of markup that must reach the page as text.
@@ -485,4 +487,38 @@ func routePatterns() []string {
 		}
 	}
 	return out
+}
+
+// TestPagesAnswerMalformedQueries400 runs the page over the real embedded
+// store: a query the store rejects is a 400 page that says why, never a 500.
+func TestPagesAnswerMalformedQueries400(t *testing.T) {
+	dir := t.TempDir()
+	st, err := embedded.Open(embedded.Config{Dir: filepath.Join(dir, "store")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	log, err := audit.Open(filepath.Join(dir, "audit.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { log.Close() })
+	srv := New(Config{Store: st, Crawls: fakeCrawls{}, Audit: log})
+	for path, why := range map[string]string{
+		"/?q=" + url.QueryEscape(`"unclosed phrase`):       "quote",
+		"/?q=" + url.QueryEscape(strings.Repeat("w ", 40)): "more than 32",
+		"/?q=x&from=2026-02-01&to=2026-01-01":              "from",
+		"/?q=x&from=yesterday":                             "from",
+		"/?q=%ff%fe":                                       "UTF-8",
+		"/?kind=banana":                                    "kind",
+		"/contact?kind=banana&value=x":                     "kind",
+		"/audit?limit=x":                                   "limit",
+		"/api/search?q=" + url.QueryEscape(`"unclosed`):    "quote",
+	} {
+		w := httptest.NewRecorder()
+		srv.ServeHTTP(w, httptest.NewRequest("GET", path, nil))
+		if w.Code != 400 || !strings.Contains(w.Body.String(), why) {
+			t.Errorf("GET %s = %d, want 400 saying %q: %s", path, w.Code, why, w.Body)
+		}
+	}
 }
