@@ -200,11 +200,12 @@ type caseIndex interface {
 // caseParts lists the places of one deployment that hold a case's data, in
 // purge order: the crawl state first (so no pending capture is indexed
 // again), then the index with its raw captures, the alerts and the WARC
-// evidence (by the crawls the others found, and by manifest). alerts may be
-// nil.
-func caseParts(state *crawlstate.DB, index caseIndex, alerts *watchlist.DB, evidenceRoot string) []cases.Part {
-	parts := []cases.Part{
-		{
+// evidence (by the crawls the others found, and by manifest). state and
+// alerts may be nil.
+func caseParts(state *crawlstate.DB, index caseIndex, alerts caseAlerts, evidenceRoot string) []cases.Part {
+	var parts []cases.Part
+	if state != nil {
+		parts = append(parts, cases.Part{
 			Name: "crawl state",
 			Purge: func(ctx context.Context, id string, _ []string) ([]string, int, error) {
 				crawls, err := state.PurgeCase(id)
@@ -218,19 +219,19 @@ func caseParts(state *crawlstate.DB, index caseIndex, alerts *watchlist.DB, evid
 				n, err := state.ContentOf(crawls)
 				return len(left) + n, err
 			},
-		},
-		{
-			Name: "index",
-			Purge: func(ctx context.Context, id string, _ []string) ([]string, int, error) {
-				crawls, err := index.PurgeCase(ctx, id)
-				return crawls, len(crawls), err
-			},
-			Remaining: func(ctx context.Context, id string, _ []string) (int, error) {
-				left, err := index.CaseCrawls(ctx, id)
-				return len(left), err
-			},
-		},
+		})
 	}
+	parts = append(parts, cases.Part{
+		Name: "index",
+		Purge: func(ctx context.Context, id string, _ []string) ([]string, int, error) {
+			crawls, err := index.PurgeCase(ctx, id)
+			return crawls, len(crawls), err
+		},
+		Remaining: func(ctx context.Context, id string, _ []string) (int, error) {
+			left, err := index.CaseCrawls(ctx, id)
+			return len(left), err
+		},
+	})
 	if alerts != nil {
 		parts = append(parts, cases.Part{
 			Name: "alerts",
@@ -303,23 +304,40 @@ func purgeOffline(ctx context.Context, dataDir, caseID, user string) (vigil.Purg
 }
 
 // startCases opens the case registry of the data directory dir, returns the
-// case service of `vigil up` (demo: crawls without a case belong to "demo")
-// and starts its retention sweeper: at once, then every retentionSweep.
-// stop ends the sweeper and waits for a running sweep.
+// case service of the API process (demo: crawls without a case belong to
+// "demo") and starts its retention sweeper: at once, then every
+// retentionSweep. stop ends the sweeper and waits for a running sweep. The
+// crawl state is purged through state, or, when this process holds none
+// (vigil serve) and shared is set, through the shared file on the volume;
+// otherwise it is left to the crawl workers' volume, and a warning says so.
 //
-// The sweeper is a ticker in the server process rather than a Temporal
-// Schedule because everything a purge touches (the index, the crawl state,
-// the alerts, the evidence files, the registry) is held by this process:
-// bbolt locks its files, so an activity would have to run here anyway. A
-// sweep is idempotent and the registry is durable, so a sweep missed while
-// the server was down happens at its next start.
-func startCases(ctx context.Context, dir string, demo bool, crawls vigil.CrawlService, state *crawlstate.DB, index caseIndex,
-	alerts *watchlist.DB, auditLog cases.Auditor, logger *slog.Logger) (m *cases.Manager, stop func(), err error) {
+// The sweeper is a ticker in the API process rather than a Temporal
+// Schedule because what a purge touches (the index, the alerts, the
+// evidence files, the registry) is held or reached by this process: the
+// embedded index and the watchlist database are bbolt files that admit one
+// process, so a purge activity would have to run here anyway. A sweep is
+// idempotent and the registry durable, so a sweep missed while the server
+// was down happens at its next start.
+func startCases(ctx context.Context, dir string, demo, shared bool, crawls vigil.CrawlService, state *crawlstate.DB, index vigil.Store,
+	alerts any, auditLog cases.Auditor, logger *slog.Logger) (m *cases.Manager, stop func(), err error) {
 	reg, err := cases.OpenRegistry(casesPath(dir))
 	if err != nil {
 		return nil, nil, err
 	}
-	m = &cases.Manager{Registry: reg, Audit: auditLog, Crawls: crawls, Logger: logger, Parts: caseParts(state, index, alerts, evidenceDir(dir))}
+	ix, ok := index.(caseIndex)
+	if !ok {
+		return nil, nil, fmt.Errorf("the index %T cannot purge cases", index)
+	}
+	if state == nil && shared {
+		if state, err = crawlstate.OpenShared(crawlStatePath(dir)); err != nil {
+			return nil, nil, err
+		}
+	}
+	if state == nil {
+		logger.Warn("this process holds no crawl state: case purges leave it to the crawl workers' volume")
+	}
+	al, _ := alerts.(caseAlerts)
+	m = &cases.Manager{Registry: reg, Audit: auditLog, Crawls: crawls, Logger: logger, Parts: caseParts(state, ix, al, evidenceDir(dir))}
 	if demo {
 		m.DefaultCase = "demo"
 	}
@@ -331,4 +349,23 @@ func startCases(ctx context.Context, dir string, demo bool, crawls vigil.CrawlSe
 		m.RunSweeper(sweepCtx, ticker.C)
 	}()
 	return m, func() { ticker.Stop(); cancel(); <-done }, nil
+}
+
+// caseAlerts is an alert store that can purge a case (*watchlist.DB and
+// the shared one).
+type caseAlerts interface {
+	PurgeCase(caseID string) (int, error)
+	CaseAlerts(caseID string) (int, error)
+}
+
+// PurgeCase deletes the alerts of a case (watchlist.DB.PurgeCase).
+func (s *sharedWatchlists) PurgeCase(caseID string) (n int, err error) {
+	err = s.with(func(db *watchlist.DB) error { n, err = db.PurgeCase(caseID); return err })
+	return n, err
+}
+
+// CaseAlerts counts the alerts of a case (watchlist.DB.CaseAlerts).
+func (s *sharedWatchlists) CaseAlerts(caseID string) (n int, err error) {
+	err = s.with(func(db *watchlist.DB) error { n, err = db.CaseAlerts(caseID); return err })
+	return n, err
 }
