@@ -101,8 +101,9 @@ type ImageHit struct {
 }
 
 // Match bands of an ImageHit (DESIGN.md §3): a match is PDQ ≤ 31 with
-// quality ≥ 50 on both sides, pHash64 ≤ 10, or an exact SHA-256 or MD5; the
-// review band is PDQ 32–63 and pHash64 11–12.
+// quality ≥ 50 on both sides, pHash64 ≤ 10 (≤ 8 through one of a query's
+// crops), or an exact SHA-256 or MD5; the review band is PDQ 32–63 and
+// pHash64 11–12 (9–12 through a crop).
 const (
 	BandMatch  = "match"
 	BandReview = "review"

@@ -66,9 +66,10 @@ func newMatchCmd() *cobra.Command {
 		Long: `match uploads IMAGE to the Vigil API, which hashes it in memory (the photo is
 never stored) with its rotations, mirrors and crops, and lists every crawled
 image within the Hamming radius, best first. Each hit has a band: "match"
-(PDQ ≤ 31 with quality ≥ 50, pHash ≤ 10, or identical bytes) or "review"
-(PDQ 32–63, pHash 11–12). --max-distance 31 --phash-distance 10 keeps the
-match band only.`,
+(PDQ ≤ 31 with quality ≥ 50, pHash ≤ 10 or ≤ 8 through a crop, or
+identical bytes) or "review" (PDQ 32–63, pHash 11–12 or 9–12 through a
+crop). --max-distance 31 --phash-distance 10 keeps the match band and the
+crops' 9–10.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := newAPIClient(server)
