@@ -135,8 +135,11 @@ func (m *Manager) admit(caseID, field, flag string) (string, error) {
 		m.record("system", "case.create", caseID, "registered by its first crawl or schedule, retention "+ret)
 		return caseID, nil
 	}
-	if !c.PurgedAt.IsZero() || c.Expired(now) {
-		return "", vigil.Errorf(vigil.EINVALID, "case %s: its retention ended on %s and its data is purged: open a new case", caseID, c.ExpiresAt.Format(time.DateOnly))
+	if !c.PurgedAt.IsZero() {
+		return "", vigil.Errorf(vigil.EINVALID, "case %s was purged on %s: open a new case", caseID, c.PurgedAt.Format(time.DateOnly))
+	}
+	if c.Expired(now) {
+		return "", vigil.Errorf(vigil.EINVALID, "case %s: its retention ended on %s and its data is being purged: open a new case", caseID, c.ExpiresAt.Format(time.DateOnly))
 	}
 	return caseID, nil
 }

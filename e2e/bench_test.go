@@ -69,7 +69,7 @@ func benchPipeline(b *testing.B, inst *instance, site *demo.Site, concurrency in
 		// document indexed.
 		srv := httptest.NewServer(site)
 		start := time.Now()
-		out, errOut, code := runVigil(b, "crawl", "--server", inst.URL, "--depth", "-1", "--max-pages", strconv.Itoa(2*n), "--wait", srv.URL+"/")
+		out, errOut, code := runVigil(b, "crawl", "--server", inst.URL, "--case", "bench", "--depth", "-1", "--max-pages", strconv.Itoa(2*n), "--wait", srv.URL+"/")
 		took := time.Since(start)
 		srv.Close()
 		if code != 0 {

@@ -197,7 +197,7 @@ func slowSite() http.Handler {
 // crawlWait crawls seed to the end with the CLI and returns the crawl ID.
 func crawlWait(t *testing.T, inst *instance, seed string) string {
 	t.Helper()
-	out, errOut, code := runVigil(t, "crawl", "--server", inst.URL, "--depth", "-1", "--max-pages", "5000", "--wait", seed)
+	out, errOut, code := runVigil(t, "crawl", "--server", inst.URL, "--case", "e2e", "--depth", "-1", "--max-pages", "5000", "--wait", seed)
 	if code != 0 {
 		t.Fatalf("vigil crawl %s exited %d: %s\n%s", seed, code, errOut, out)
 	}
@@ -387,6 +387,8 @@ func TestBrowser(t *testing.T) {
 			chromedp.SetValue(css(`#start-crawl input[name="max_pages"]`), "100000"),
 			chromedp.SetValue(css(`#start-crawl input[name="max_depth"]`), "-1"),
 			chromedp.Click(css(`#start-crawl button`)),
+			chromedp.SetValue(css(`#start-crawl input[name="case_id"]`), "e2e"),
+			chromedp.SetValue(css(`#start-crawl input[name="case_id"]`), "case-browser"),
 		)
 		status := get(t, ctx, "start status", chromedp.Poll[string](`document.getElementById("start-status").textContent.startsWith("started ") && document.getElementById("start-status").textContent`, chromedp.WithPollingTimeout(30*time.Second)))
 		id := strings.TrimPrefix(status, "started ")

@@ -26,7 +26,7 @@ func TestCrawlSearchEndToEnd(t *testing.T) {
 
 	inst := startUp(t, "--direct", "--concurrency", "8")
 	seed := srv.URL + "/"
-	out, errOut, code := runVigil(t, "crawl", "--server", inst.URL, "--depth", "-1", "--max-pages", "5000", "--wait", seed)
+	out, errOut, code := runVigil(t, "crawl", "--server", inst.URL, "--case", "e2e", "--depth", "-1", "--max-pages", "5000", "--wait", seed)
 	if code != 0 {
 		t.Fatalf("vigil crawl exited %d: %s\n%s", code, errOut, out)
 	}

@@ -64,7 +64,7 @@ func TestMatchWatchlistAlertsEndToEnd(t *testing.T) {
 		t.Fatalf("ambiguous import: exit %d, %q", code, errOut)
 	}
 
-	out, errOut, code = runVigil(t, "crawl", "--server", inst.URL, "--depth", "-1", "--max-pages", "5000", "--wait", srv.URL+"/")
+	out, errOut, code = runVigil(t, "crawl", "--server", inst.URL, "--case", "e2e", "--depth", "-1", "--max-pages", "5000", "--wait", srv.URL+"/")
 	if code != 0 {
 		t.Fatalf("vigil crawl exited %d: %s\n%s", code, errOut, out)
 	}

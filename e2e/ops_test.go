@@ -125,7 +125,7 @@ func TestCrawlSurvivesSIGKILL(t *testing.T) {
 	data := t.TempDir()
 	flags := []string{"--direct", "--concurrency", "4", "--batch-size", "25", "--heartbeat-timeout", "4s"}
 	first := startUpIn(t, data, flags...)
-	out, errOut, code := runVigil(t, "crawl", "--server", first.URL, "--depth", "-1", "--max-pages", "5000", srv.URL+"/")
+	out, errOut, code := runVigil(t, "crawl", "--server", first.URL, "--case", "e2e", "--depth", "-1", "--max-pages", "5000", srv.URL+"/")
 	if code != 0 {
 		t.Fatalf("vigil crawl exited %d: %s\n%s", code, errOut, out)
 	}
@@ -193,7 +193,7 @@ func TestCrawlControlAndSchedulesFromTheCLI(t *testing.T) {
 	}
 
 	t.Run("a crawl is paused, listed as paused, resumed and stopped", func(t *testing.T) {
-		out := vigilOK("crawl", "--depth", "-1", "--max-pages", "5000", srv.URL+"/")
+		out := vigilOK("crawl", "--case", "e2e", "--depth", "-1", "--max-pages", "5000", srv.URL+"/")
 		id := strings.Fields(out)[1]
 		waitFor(t, "the crawl reaches the gate", time.Minute, func() bool { return g.blocked.Load() > 0 })
 		if out := vigilOK("crawl", "pause", id); !strings.Contains(out, "pause sent") {
@@ -225,7 +225,7 @@ func TestCrawlControlAndSchedulesFromTheCLI(t *testing.T) {
 
 	t.Run("a schedule runs, skips overlapping runs, pauses and is deleted", func(t *testing.T) {
 		g.rearm(0) // hold the first run
-		out := vigilOK("schedule", "create", "--every", "2s", "--catchup-window", "30s", "--depth", "1", "--max-pages", "5", srv.URL+"/")
+		out := vigilOK("schedule", "create", "--case", "e2e", "--every", "2s", "--catchup-window", "30s", "--depth", "1", "--max-pages", "5", srv.URL+"/")
 		m := regexp.MustCompile(`schedule (\S+) created: every 2s, catch-up window 30s`).FindStringSubmatch(out)
 		if m == nil {
 			t.Fatalf("vigil schedule create: %q", out)

@@ -128,7 +128,7 @@ func TestSplitRolesSurviveACrawlWorkerKill(t *testing.T) {
 		startRole(t, env, regexp.MustCompile(`^Press Ctrl-C`), workerArgs...),
 	}
 
-	out, errOut, code := runVigil(t, "crawl", "--server", serve.URL, "--depth", "-1", "--max-pages", "5000", srv.URL+"/")
+	out, errOut, code := runVigil(t, "crawl", "--server", serve.URL, "--case", "e2e", "--depth", "-1", "--max-pages", "5000", srv.URL+"/")
 	if code != 0 {
 		t.Fatalf("vigil crawl exited %d: %s\n%s", code, errOut, out)
 	}

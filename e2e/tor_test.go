@@ -201,7 +201,7 @@ func onionFor(seed string, corrupt bool) string {
 // torCrawlWait runs `vigil crawl --wait` and returns the crawl ID.
 func torCrawlWait(t *testing.T, inst *instance, seeds ...string) string {
 	t.Helper()
-	args := append([]string{"crawl", "--server", inst.URL, "--depth", "-1", "--max-pages", "5000", "--wait"}, seeds...)
+	args := append([]string{"crawl", "--server", inst.URL, "--case", "e2e", "--depth", "-1", "--max-pages", "5000", "--wait"}, seeds...)
 	out, errOut, code := runVigil(t, args...)
 	if code != 0 {
 		t.Fatalf("vigil crawl exited %d: %s\n%s", code, errOut, out)
@@ -310,7 +310,7 @@ func TestTorLeakProxyDown(t *testing.T) {
 	dead.Close() // nothing listens there now
 
 	inst := startUp(t, "--tor-socks", deadAddr)
-	out, errOut, code := runVigil(t, "crawl", "--server", inst.URL, "--depth", "-1",
+	out, errOut, code := runVigil(t, "crawl", "--server", inst.URL, "--case", "e2e", "--depth", "-1",
 		"http://127.0.0.1:"+c.Port()+"/", "http://localhost:"+c.Port()+"/", "http://"+onionFor("proxy-down", false)+"/")
 	if code != 0 {
 		t.Fatalf("vigil crawl exited %d: %s %s", code, errOut, out)
@@ -372,7 +372,7 @@ func TestTorLeakNoDirectConnectionOrDNS(t *testing.T) {
 	// server's version check (a lookup of version-info.temporal.io), and
 	// devserver now turns it off itself.
 	inst := startUp(t, "--onion-concurrency", "0", "--onion-delay", "0", "--tor-socks", tn.net.SOCKSAddr(), "--listen", "localhost:0")
-	out, errOut, code := runVigil(t, "crawl", "--server", inst.URL, "--depth", "-1",
+	out, errOut, code := runVigil(t, "crawl", "--server", inst.URL, "--case", "e2e", "--depth", "-1",
 		"http://127.0.0.1:"+tn.canary.Port()+"/seed", "http://canary.invalid:"+tn.canary.Port()+"/seed")
 	if code != 0 {
 		t.Fatalf("vigil crawl exited %d: %s %s", code, errOut, out)
@@ -641,7 +641,7 @@ func TestTorManagedTor(t *testing.T) {
 		if code := getJSON(t, inst.URL, "/api/search?q=anything", &res); code != 200 {
 			t.Fatalf("search answered %d while tor bootstraps", code)
 		}
-		out, errOut, code := runVigil(t, "crawl", "--server", inst.URL, "http://"+tn.net.Onion("leaky")+"/")
+		out, errOut, code := runVigil(t, "crawl", "--server", inst.URL, "--case", "e2e", "http://"+tn.net.Onion("leaky")+"/")
 		if code != 0 {
 			t.Fatalf("vigil crawl exited %d: %s %s", code, errOut, out)
 		}
