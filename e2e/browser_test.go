@@ -388,7 +388,6 @@ func TestBrowser(t *testing.T) {
 			chromedp.SetValue(css(`#start-crawl input[name="max_depth"]`), "-1"),
 			chromedp.Click(css(`#start-crawl button`)),
 			chromedp.SetValue(css(`#start-crawl input[name="case_id"]`), "e2e"),
-			chromedp.SetValue(css(`#start-crawl input[name="case_id"]`), "case-browser"),
 		)
 		status := get(t, ctx, "start status", chromedp.Poll[string](`document.getElementById("start-status").textContent.startsWith("started ") && document.getElementById("start-status").textContent`, chromedp.WithPollingTimeout(30*time.Second)))
 		id := strings.TrimPrefix(status, "started ")
