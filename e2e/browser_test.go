@@ -386,8 +386,8 @@ func TestBrowser(t *testing.T) {
 			chromedp.SendKeys(css(`#start-crawl textarea[name="seeds"]`), slowSrv.URL+"/p/0"),
 			chromedp.SetValue(css(`#start-crawl input[name="max_pages"]`), "100000"),
 			chromedp.SetValue(css(`#start-crawl input[name="max_depth"]`), "-1"),
-			chromedp.Click(css(`#start-crawl button`)),
 			chromedp.SetValue(css(`#start-crawl input[name="case_id"]`), "e2e"),
+			chromedp.Click(css(`#start-crawl button`)),
 		)
 		status := get(t, ctx, "start status", chromedp.Poll[string](`document.getElementById("start-status").textContent.startsWith("started ") && document.getElementById("start-status").textContent`, chromedp.WithPollingTimeout(30*time.Second)))
 		id := strings.TrimPrefix(status, "started ")
