@@ -42,10 +42,10 @@ func (s *Server) createSchedule(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		outcome = "error: " + vigil.ErrorMessage(err)
 	}
-	if aerr := s.record(r, "schedule.create", req.Crawl.CaseID, map[string]string{
+	if aerr := s.record(r, "schedule.create", req.Crawl.CaseID, queryMap(map[string]string{
 		"every": req.Every, "catchup_window": req.CatchupWindow, "seeds": strings.Join(req.Crawl.Seeds, " "),
-		"max_pages": strconv.Itoa(req.Crawl.MaxPages), "max_depth": strconv.Itoa(req.Crawl.MaxDepth),
-	}, outcome); aerr != nil {
+		"max_pages": strconv.Itoa(req.Crawl.MaxPages), "max_depth": strconv.Itoa(req.Crawl.MaxDepth), "note": req.Note,
+	}), outcome); aerr != nil {
 		writeError(w, aerr)
 		return
 	}
