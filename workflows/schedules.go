@@ -23,6 +23,9 @@ const (
 	DefaultCatchupWindow = time.Hour
 	// memoCrawl is the schedule memo field holding its vigil.CrawlRequest.
 	memoCrawl = "vigil_crawl"
+	// memoNote holds the schedule's note: Temporal's own note is replaced
+	// by the reason of the last pause or resume.
+	memoNote = "vigil_note"
 	// schedulePrefix starts the ID of every schedule Vigil creates.
 	schedulePrefix = "schedule-"
 )
@@ -62,7 +65,7 @@ func (s *Service) CreateSchedule(ctx context.Context, req vigil.ScheduleRequest)
 		Overlap:       enumspb.SCHEDULE_OVERLAP_POLICY_SKIP,
 		CatchupWindow: catchup,
 		Note:          req.Note,
-		Memo:          map[string]any{memoCrawl: req.Crawl},
+		Memo:          map[string]any{memoCrawl: req.Crawl, memoNote: req.Note},
 	})
 	if err != nil {
 		return vigil.ScheduleStatus{}, unavailable("create schedule", err)
@@ -126,6 +129,9 @@ func (s *Service) schedule(ctx context.Context, id string) (vigil.ScheduleStatus
 		}
 	}
 	if err := decodeMemo(d.Memo, memoCrawl, &st.Crawl); err != nil {
+		return st, fmt.Errorf("schedule %s: %w", id, err)
+	}
+	if err := decodeMemo(d.Memo, memoNote, &st.Note); err != nil {
 		return st, fmt.Errorf("schedule %s: %w", id, err)
 	}
 	return st, nil
