@@ -9,7 +9,7 @@
 // floor(r/m) bits of the query's, so enumerating those chunk neighbours finds
 // every match. When the posting lists to visit would hold more entries than
 // a scan of the whole index costs (a share of it that depends on the hash
-// width: a 40th for PDQ, a 64th for pHash), Search scans linearly
+// width: a 40th for PDQ, a 32nd for pHash), Search scans linearly
 // instead. Either way the result is exact.
 package hashindex
 
@@ -31,14 +31,14 @@ const (
 	// bytes per PDQ entry but only 8 per pHash entry, while a candidate
 	// costs about the same in both. BenchmarkFallbackCost measures both
 	// costs and prints the divisor they imply. At 1M hashes on one core
-	// (a machine shared with builds, so the figures spread): PDQ 2.2 ns per
-	// scanned entry and 81-87 ns per candidate at radii 47 and 63, a
-	// divisor of 37-43; pHash 0.6-0.95 ns and 23-81 ns at radii 11 and 12,
-	// 39-85. The former single divisor of 16 let pHash at the review radius
-	// (42,000 candidates at 1M) take multi-index hashing, slower than the
-	// scan.
+	// (a machine shared with builds, so the figures spread): PDQ 2.2-3.5 ns
+	// per scanned entry and 81-128 ns per candidate at radii 47 and 63, a
+	// divisor of 34-43; pHash 0.6 ns and 17-22 ns (candidates checked from
+	// x.inline; 49-53 ns from hashes) at radii 11 and 12, 29-36. The
+	// former single divisor of 16 let pHash at the review radius (42,000
+	// candidates at 1M) take multi-index hashing, slower than the scan.
 	pdqFallbackDivisor   = 40
-	phashFallbackDivisor = 64
+	phashFallbackDivisor = 32
 )
 
 // Index is an exact Hamming index of hashes of one width. Its methods are
@@ -54,6 +54,11 @@ type Index struct {
 	ids     []uint32     // ids[i] is the id of entry i
 	hashes  []uint64     // hashes[i*words : (i+1)*words] is entry i, big-endian words
 	posting [][][]uint32 // posting[c][v] lists the entries whose chunk c is v
+	// inline[c][v] holds, in a 64-bit index only, the hashes of the
+	// entries of posting[c][v], in the same order: a candidate is then
+	// checked from the list it was found in, without a random access to
+	// hashes (8 bytes more per entry and chunk, 32 per hash).
+	inline [][][]uint64
 }
 
 // NewPDQ returns an empty index of 256-bit hashes (PDQ) with 16 chunks.
@@ -70,6 +75,12 @@ func newIndex(nbits int) *Index {
 	x.posting = make([][][]uint32, x.chunks)
 	for c := range x.posting {
 		x.posting[c] = make([][]uint32, chunkValues)
+	}
+	if x.words == 1 {
+		x.inline = make([][][]uint64, x.chunks)
+		for c := range x.inline {
+			x.inline[c] = make([][]uint64, chunkValues)
+		}
 	}
 	return x
 }
@@ -100,6 +111,9 @@ func (x *Index) Add(id uint32, hash []byte) {
 	for c := range x.chunks {
 		v := chunkOf(w[:x.words], c)
 		x.posting[c][v] = append(x.posting[c][v], pos)
+		if x.inline != nil {
+			x.inline[c][v] = append(x.inline[c][v], w[0])
+		}
 	}
 }
 
@@ -187,6 +201,10 @@ func (x *Index) searchMIH(q []uint64, radius int, fn func(uint32, int), maxCandi
 	if x.candidates(&qc, masks, maxCandidates) > maxCandidates {
 		return false
 	}
+	if x.inline != nil {
+		x.searchInline(q[0], radius, fn, &qc, masks, sub)
+		return true
+	}
 	for c := range x.chunks {
 		lists := x.posting[c]
 		for _, m := range masks {
@@ -204,6 +222,30 @@ func (x *Index) searchMIH(q []uint64, radius int, fn func(uint32, int), maxCandi
 		}
 	}
 	return true
+}
+
+// searchInline is the candidate loop of searchMIH for a 64-bit index,
+// reading the candidates' hashes from x.inline.
+func (x *Index) searchInline(q uint64, radius int, fn func(uint32, int), qc *[16]uint16, masks []uint16, sub int) {
+	for c := range x.chunks {
+		lists, hashes := x.posting[c], x.inline[c]
+		for _, m := range masks {
+			v := qc[c] ^ m
+			for j, h := range hashes[v] {
+				d := bits.OnesCount64(h ^ q)
+				if d > radius {
+					continue
+				}
+				earlier := false
+				for e := range c {
+					earlier = earlier || bits.OnesCount16(uint16(h>>(48-16*e))^qc[e]) <= sub
+				}
+				if !earlier {
+					fn(x.ids[lists[v][j]], d)
+				}
+			}
+		}
+	}
 }
 
 // candidates returns the number of entries in the posting lists of the
