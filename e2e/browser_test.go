@@ -212,7 +212,8 @@ func crawlWait(t *testing.T, inst *instance, seed string) string {
 // after crawling the demo site and a site of script-injection payloads: the
 // search finds a planted contact, the pivot lists every page of a repeated
 // contact, a photo match returns the planted image, the hostile pages run
-// nothing, and a crawl is paused and resumed from the page.
+// nothing, a crawl is paused and resumed from the page, and a schedule is
+// created and paused from the page and found on the admin's audit page.
 func TestBrowser(t *testing.T) {
 	t.Parallel()
 	site := demo.New(demo.Config{})
@@ -425,4 +426,69 @@ func TestBrowser(t *testing.T) {
 			t.Fatalf("audit log for %s has %v, want crawl.pause and crawl.resume", id, actions)
 		}
 	})
+
+	t.Run("a schedule is created and paused from the page, and the admin finds it in the audit log", func(t *testing.T) {
+		browserSchedule(t, ctx, inst, demoSrv.URL+"/")
+	})
+}
+
+// browserSchedule creates a schedule from the crawls page, pauses it there,
+// checks the scheduler and a reload agree, and finds both changes by
+// filtering the audit page as an admin. It runs as the last step of
+// TestBrowser (shared instance and browser).
+func browserSchedule(t *testing.T, ctx context.Context, inst *instance, seed string) {
+	do(t, ctx, "create a schedule",
+		chromedp.Navigate(inst.URL+"/crawls"),
+		chromedp.WaitVisible(css(`#create-schedule`)),
+		chromedp.SendKeys(css(`#create-schedule textarea[name="seeds"]`), seed),
+		chromedp.SetValue(css(`#create-schedule input[name="every"]`), "720h"),
+		chromedp.SetValue(css(`#create-schedule input[name="max_pages"]`), "1"),
+		chromedp.SetValue(css(`#create-schedule input[name="case_id"]`), "e2e"),
+		chromedp.SetValue(css(`#create-schedule input[name="note"]`), "monthly re-crawl"),
+		chromedp.Click(css(`#create-schedule button`)),
+	)
+	status := get(t, ctx, "create status", chromedp.Poll[string](`(s => s.startsWith("created ") && s)(document.getElementById("schedule-status").textContent)`, chromedp.WithPollingTimeout(30*time.Second)))
+	id := strings.TrimPrefix(status, "created ")
+	t.Cleanup(func() {
+		if req, err := http.NewRequest("DELETE", inst.URL+"/api/schedules/"+id, nil); err == nil {
+			if resp, err := http.DefaultClient.Do(req); err == nil {
+				resp.Body.Close()
+			}
+		}
+	})
+	row := `#schedules tr[data-id="` + id + `"]`
+	do(t, ctx, "the new schedule is listed, active", chromedp.WaitVisible(css(row+`[data-state="active"]`)))
+	do(t, ctx, "pause it", chromedp.Click(css(row+` button.schedule-pause`)), chromedp.WaitVisible(css(row+`[data-state="paused"] button.schedule-resume`)))
+	var st vigil.ScheduleStatus
+	waitFor(t, "the scheduler lists "+id+" as paused", time.Minute, func() bool {
+		var list []vigil.ScheduleStatus
+		getJSON(t, inst.URL, "/api/schedules", &list)
+		for _, s := range list {
+			if s.ID == id {
+				st = s
+			}
+		}
+		return st.Paused
+	})
+	if st.Every != "720h0m0s" || st.Crawl.CaseID != "e2e" || st.Note != "monthly re-crawl" || !slices.Equal(st.Crawl.Seeds, []string{seed}) {
+		t.Fatalf("the scheduler holds %+v, not what the page sent", st)
+	}
+	// A reload renders the list on the server: the pause is the scheduler's.
+	do(t, ctx, "reload", chromedp.Navigate(inst.URL+"/crawls"), chromedp.WaitVisible(css(row+`[data-state="paused"]`)))
+	do(t, ctx, "show the schedules", chromedp.Evaluate[chromedp.Void](`document.getElementById("schedules-heading").scrollIntoView({block: "start"})`))
+	screenshot(t, ctx, "schedules")
+
+	do(t, ctx, "filter the audit log",
+		chromedp.Navigate(inst.URL+"/audit"),
+		chromedp.WaitVisible(css(`#audit-filter`)),
+		chromedp.SetValue(css(`#audit-filter input[name="action"]`), "schedule."),
+		chromedp.SetValue(css(`#audit-filter input[name="q"]`), id),
+		chromedp.Click(css(`#audit-filter button`)),
+		chromedp.WaitVisible(css(`#audit-entries td.action`)),
+	)
+	actions := get(t, ctx, "audit actions", chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("#audit-entries td.action")).map(td => td.textContent)`))
+	if !slices.Equal(actions, []string{"schedule.pause", "schedule.create"}) {
+		t.Fatalf("the audit page filtered on schedule. and %s lists %v, want [schedule.pause schedule.create]", id, actions)
+	}
+	screenshot(t, ctx, "audit")
 }
