@@ -21,7 +21,7 @@ var Formats = []string{"csv", "jsonl", "stix"}
 
 // Options describe an export.
 type Options struct {
-	// CaseID names the case in the STIX grouping.
+	// CaseID names the case in the STIX report.
 	CaseID string
 	// Now stamps created/modified of the STIX objects; zero means time.Now.
 	Now time.Time

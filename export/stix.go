@@ -19,7 +19,7 @@ import (
 var stixNamespace = [16]byte{0x00, 0xab, 0xed, 0xb4, 0xaa, 0x42, 0x46, 0x6c, 0x9c, 0x01, 0xfe, 0xd2, 0x33, 0x15, 0xa9, 0xb7}
 
 // vigilNamespace is the UUIDv5 namespace of Vigil's own STIX objects
-// (indicators, relationships, the grouping), so that exporting a case twice
+// (indicators, relationships, the report), so that exporting a case twice
 // yields the same IDs and importers update rather than duplicate.
 var vigilNamespace = [16]byte{0x6b, 0x1e, 0x0c, 0x5a, 0x3f, 0x8d, 0x4e, 0x21, 0x9a, 0x77, 0x52, 0xc4, 0x0e, 0x19, 0xd3, 0x68}
 
@@ -84,7 +84,9 @@ func stixString(s string) string {
 // indicator whose pattern matches it with every finding's provenance in
 // x_vigil_sightings and valid_from at the earliest capture, and a
 // based-on relationship between them; plus the Vigil identity that created
-// them, the TLP:RED marking, and a grouping of everything for the case.
+// them, the TLP:RED marking, and a report of everything for the case (a report,
+// not a grouping: the official STIX 2.1 bundle schema does not list grouping
+// among the object types it accepts).
 // The same findings and Options.Now give byte-identical output.
 func WriteSTIX(w io.Writer, findings []vigil.Finding, opt Options) error {
 	now := opt.Now
@@ -171,15 +173,16 @@ func WriteSTIX(w io.Writer, findings []vigil.Finding, opt Options) error {
 		refs = append(refs, scoID, indID, relID)
 	}
 	if len(refs) > 0 {
-		grp := common("grouping", "grouping--"+uuidV5(vigilNamespace, []byte("grouping\x00"+opt.CaseID)))
+		rep := common("report", "report--"+uuidV5(vigilNamespace, []byte("report\x00"+opt.CaseID)))
 		name := "Vigil findings"
 		if opt.CaseID != "" {
 			name += " of case " + opt.CaseID
 		}
-		grp["name"] = name
-		grp["context"] = "suspicious-activity"
-		grp["object_refs"] = refs
-		objects = append(objects, grp)
+		rep["name"] = name
+		rep["report_types"] = []string{"indicator"}
+		rep["published"] = ts
+		rep["object_refs"] = refs
+		objects = append(objects, rep)
 	}
 	bundle := map[string]any{
 		"type":    "bundle",
