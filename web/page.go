@@ -446,14 +446,14 @@ func (s *Server) pageLogin(w http.ResponseWriter, r *http.Request) {
 // HttpOnly, SameSite=Strict cookie for the page.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	token := strings.TrimSpace(r.PostFormValue("token"))
+	if token == "" {
+		render(w, http.StatusUnauthorized, "login.html", view{Page: "login", Error: "empty token: paste the token `vigil token create` printed"})
+		return
+	}
 	req := r.Clone(r.Context())
 	req.Header.Set("Authorization", "Bearer "+token)
-	if _, err := s.authenticate(req); token == "" || err != nil {
-		msg := "empty token"
-		if err != nil {
-			msg = vigil.ErrorMessage(err)
-		}
-		render(w, http.StatusUnauthorized, "login.html", view{Page: "login", Error: msg})
+	if _, err := s.authenticate(req); err != nil {
+		render(w, http.StatusUnauthorized, "login.html", view{Page: "login", Error: vigil.ErrorMessage(err)})
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})

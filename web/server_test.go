@@ -522,3 +522,40 @@ func TestPagesAnswerMalformedQueries400(t *testing.T) {
 		}
 	}
 }
+
+// TestPageSignIn covers the page's sign-in: an expired or unknown token is a
+// 401 form that says why; a good one becomes an HttpOnly, SameSite=Strict
+// cookie that carries the token's role (a viewer is refused the audit page).
+func TestPageSignIn(t *testing.T) {
+	f := newFixture(t, true)
+	post := func(token string) *httptest.ResponseRecorder {
+		return f.do(t, "POST", "/login", "", strings.NewReader(url.Values{"token": {token}}.Encode()), "Content-Type", "application/x-www-form-urlencoded")
+	}
+	for token, why := range map[string]string{f.tokens["expired"]: "expired", "vigil_nope": "unknown", "": "empty token"} {
+		w := post(token)
+		if w.Code != 401 || !strings.Contains(w.Body.String(), why) || len(w.Result().Cookies()) != 0 {
+			t.Errorf("sign-in with %q = %d, cookies %v, want 401 saying %q: %s", token, w.Code, w.Result().Cookies(), why, w.Body)
+		}
+		if token != "" && strings.Contains(w.Body.String(), token) {
+			t.Errorf("the refused token is echoed in the page")
+		}
+	}
+	w := post(f.tokens["viewer"])
+	cs := w.Result().Cookies()
+	if w.Code != 303 || len(cs) != 1 || cs[0].Name != sessionCookie || !cs[0].HttpOnly || cs[0].SameSite != http.SameSiteStrictMode {
+		t.Fatalf("sign-in with a viewer token = %d, cookies %+v", w.Code, cs)
+	}
+	get := func(path string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("GET", path, nil)
+		req.AddCookie(cs[0])
+		rec := httptest.NewRecorder()
+		f.srv.ServeHTTP(rec, req)
+		return rec
+	}
+	if rec := get("/"); rec.Code != 200 || !strings.Contains(rec.Body.String(), "viewer-user") {
+		t.Fatalf("GET / with the session cookie = %d", rec.Code)
+	}
+	if rec := get("/audit"); rec.Code != 403 {
+		t.Fatalf("GET /audit as a viewer = %d, want 403", rec.Code)
+	}
+}
