@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -226,6 +227,12 @@ func TestSplitRolesSurviveACrawlWorkerKill(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 || sha256Hex(body) != doc.Document.SHA256 {
 		t.Fatalf("GET the capture of %s: %d, %d bytes whose SHA-256 is not the document's", doc.Document.URL, resp.StatusCode, len(body))
+	}
+
+	// The evidence both workers wrote for the crawl verifies as one archive.
+	out, errOut, code = runVigil(t, "evidence", "verify", filepath.Join(data, "evidence", id))
+	if code != 0 || !strings.HasPrefix(out, "OK ") {
+		t.Fatalf("vigil evidence verify of the crawl: exit %d\n%s%s", code, out, errOut)
 	}
 }
 
