@@ -64,7 +64,7 @@ bench:
 	$(MAKE) bench-search
 
 ## bench-search: search latency p50/p99 over the API beside the embedded store's own time, at 100k
-## and 1M synthetic pages; the indexes are built once (slow: ~20 min for 1M on 2 cores) and cached in bench-data/.
+## and 1M synthetic pages; the indexes are built once (slow: 43 min for 1M on a busy 2-core machine) and cached in bench-data/.
 bench-search:
 	$(GO) run ./bench/search -data bench-data
 
