@@ -114,7 +114,7 @@ func TestSplitRolesSurviveACrawlWorkerKill(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer temporal.Stop()
+	t.Cleanup(temporal.Stop) // after the processes, which are cleaned up first
 	env := []string{"TEMPORAL_ADDRESS=" + temporal.FrontendAddress(), "TEMPORAL_NAMESPACE=" + temporal.Namespace(), "ELASTICSEARCH_URL=", "VIGIL_TOKEN="}
 	data := t.TempDir()
 

@@ -279,26 +279,6 @@ func runRoles(ctx context.Context, cfg config, out io.Writer, banner string) err
 		return fmt.Errorf("create data directory: %w", err)
 	}
 
-	// Temporal: the embedded server (up) unless a cluster is named.
-	hostPort, uiURL := cfg.Temporal, ""
-	if hostPort == "" {
-		srv, err := devserver.Start(devserver.Config{DataDir: filepath.Join(dir, "temporal"), Namespace: cfg.Namespace, UIPort: cfg.TemporalUI})
-		if err != nil {
-			return fmt.Errorf("start the embedded Temporal server: %w", err)
-		}
-		defer srv.Stop()
-		hostPort, uiURL = srv.FrontendAddress(), srv.UIURL()
-	}
-	tc, err := sdkclient.Dial(sdkclient.Options{
-		HostPort:  hostPort,
-		Namespace: cfg.Namespace,
-		Logger:    sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))),
-	})
-	if err != nil {
-		return fmt.Errorf("connect to Temporal at %s: %w", hostPort, err)
-	}
-	defer tc.Close()
-
 	// The index: the processing role writes it, the API reads it.
 	var (
 		store    vigil.Store
@@ -322,6 +302,27 @@ func runRoles(ctx context.Context, cfg config, out io.Writer, banner string) err
 			store, captures, index = emb, emb, "embedded "+filepath.Join(dir, "index")
 		}
 	}
+
+	// Temporal: the embedded server (up) unless a cluster is named.
+	hostPort, uiURL := cfg.Temporal, ""
+	if hostPort == "" {
+		srv, err := devserver.Start(devserver.Config{DataDir: filepath.Join(dir, "temporal"), Namespace: cfg.Namespace, UIPort: cfg.TemporalUI})
+		if err != nil {
+			return fmt.Errorf("start the embedded Temporal server: %w", err)
+		}
+		defer srv.Stop()
+		hostPort, uiURL = srv.FrontendAddress(), srv.UIURL()
+	}
+	tc, err := sdkclient.Dial(sdkclient.Options{
+		HostPort:  hostPort,
+		Namespace: cfg.Namespace,
+		Logger:    sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))),
+	})
+	if err != nil {
+		return fmt.Errorf("connect to Temporal at %s: %w", hostPort, err)
+	}
+	defer tc.Close()
+
 	// Raw captures: the crawl role writes them, the API serves them. The
 	// embedded store keeps them beside its index; without it the same
 	// directory is used as a plain capture store.

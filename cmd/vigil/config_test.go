@@ -3,6 +3,10 @@ package main
 import (
 	"context"
 	"errors"
+	"io/fs"
+	"net"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -87,5 +91,38 @@ func TestElasticFromEnv(t *testing.T) {
 	t.Setenv("ELASTICSEARCH_URL", "")
 	if cfg, err := elasticFromEnv(); err != nil || len(cfg.URLs) != 0 {
 		t.Fatalf("without ELASTICSEARCH_URL: %+v, %v; want no URLs (the embedded index)", cfg, err)
+	}
+}
+
+// TestServeWithAnUnreachableElasticsearch: with ELASTICSEARCH_URL set, serve
+// opens the Elasticsearch store (not the embedded index) and, when the
+// cluster does not answer, fails with an error that says so and does not
+// carry the password.
+func TestServeWithAnUnreachableElasticsearch(t *testing.T) {
+	const secret = "hunter2-do-not-log"
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	ln.Close()
+	t.Setenv("ELASTICSEARCH_URL", "http://"+closed)
+	t.Setenv("ELASTICSEARCH_USERNAME", "elastic")
+	t.Setenv("ELASTICSEARCH_PASSWORD", secret)
+	t.Setenv("TEMPORAL_ADDRESS", closed)
+	t.Setenv("VIGIL_TOKEN", "")
+	data := t.TempDir()
+	root := newRoot()
+	root.SetArgs([]string{"serve", "--data", data, "--listen", "127.0.0.1:0"})
+	err = root.ExecuteContext(context.Background())
+	var ue usageError
+	if err == nil || errors.As(err, &ue) || !strings.Contains(err.Error(), "open the Elasticsearch index") {
+		t.Fatalf("error = %v; want a failure to open the Elasticsearch index", err)
+	}
+	if strings.Contains(err.Error(), secret) {
+		t.Errorf("error %q carries the password", err)
+	}
+	if _, err := os.Stat(filepath.Join(data, "index")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("serve with Elasticsearch created an embedded index (%v)", err)
 	}
 }
