@@ -14,7 +14,8 @@ import (
 
 // TestCaseRequiredAndPurged drives cases through the real binary: a crawl
 // without --case is refused naming the flag, a case is created with its
-// retention, crawled, then purged through the API, after which the index
+// retention and legal authority (named in the crawl's signed manifest),
+// crawled, then purged through the API, after which the index
 // answers nothing of it, its evidence directory is gone, the registry marks
 // it purged, the audit log records the purge, and the case admits no crawl.
 func TestCaseRequiredAndPurged(t *testing.T) {
@@ -48,6 +49,9 @@ func TestCaseRequiredAndPurged(t *testing.T) {
 	evidence := filepath.Join(inst.Data, "evidence", crawlID)
 	if _, err := os.Stat(evidence); err != nil {
 		t.Fatalf("no evidence of the crawl before the purge: %v", err)
+	}
+	if m, err := os.ReadFile(filepath.Join(evidence, "manifest.json")); err != nil || !strings.Contains(string(m), `"legal_authority": "warrant 7/2026"`) {
+		t.Errorf("the crawl's manifest does not name the case's authority (%v):\n%s", err, m)
 	}
 
 	out, errOut, code = runVigil(t, "case", "purge", "op-7", "--server", inst.URL)

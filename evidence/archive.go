@@ -29,6 +29,10 @@ type ArchiveConfig struct {
 	// until crawl requests carry their own).
 	Operator       string
 	LegalAuthority string
+	// CaseAuthority, when set, returns the legal authority reference of a
+	// case (the case registry's); a non-empty answer is named in the
+	// manifests of the case's crawls instead of LegalAuthority.
+	CaseAuthority func(caseID string) string
 	// ToolName and ToolVersion name the software; "" means "vigil" and
 	// ToolVersion().
 	ToolName, ToolVersion string
@@ -207,7 +211,7 @@ func (a *Archive) EndBatch(crawlID string, batch int, run Run) error {
 		}
 	}
 	m := Manifest{
-		CaseID: run.CaseID, CrawlID: crawlID, LegalAuthority: a.cfg.LegalAuthority, Operator: a.cfg.Operator,
+		CaseID: run.CaseID, CrawlID: crawlID, LegalAuthority: a.authority(run.CaseID), Operator: a.cfg.Operator,
 		Seeds: run.Seeds, Scope: run.Scope, StartedAt: run.StartedAt.UTC(), EndedAt: time.Now().UTC(),
 		Tool: Tool{Name: a.cfg.ToolName, Version: a.cfg.ToolVersion, ConfigDigest: ConfigDigest(run.Scope)},
 	}
@@ -339,4 +343,14 @@ func PurgeCrawls(root string, crawlIDs []string) ([]string, error) {
 	}
 	sort.Strings(removed)
 	return removed, nil
+}
+
+// authority is the legal authority reference of a case's manifests.
+func (a *Archive) authority(caseID string) string {
+	if a.cfg.CaseAuthority != nil && caseID != "" {
+		if ref := a.cfg.CaseAuthority(caseID); ref != "" {
+			return ref
+		}
+	}
+	return a.cfg.LegalAuthority
 }

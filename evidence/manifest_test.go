@@ -251,3 +251,53 @@ func TestPurgeCaseRemovesOnlyThatCase(t *testing.T) {
 		t.Fatalf("the other case's evidence no longer verifies: %+v, %v", rep, err)
 	}
 }
+
+func TestManifestNamesTheCaseAuthority(t *testing.T) {
+	_, key, _ := ed25519.GenerateKey(nil)
+	a, err := NewArchive(ArchiveConfig{Dir: t.TempDir(), Key: key, LegalAuthority: "unit order 1",
+		CaseAuthority: func(caseID string) string {
+			if caseID == "op-7" {
+				return "warrant 7/2026"
+			}
+			return ""
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for crawl, c := range map[string]string{"c1": "op-7", "c2": "op-8"} {
+		a.WriteCapture(crawl, 0, Capture{URL: "http://x.onion/", Status: 200, Body: []byte(crawl)})
+		if err := a.EndBatch(crawl, 0, Run{CaseID: c}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for crawl, want := range map[string]string{"c1": "warrant 7/2026", "c2": "unit order 1"} {
+		m, _, err := ReadManifest(a.CrawlDir(crawl))
+		if err != nil || m.LegalAuthority != want {
+			t.Errorf("manifest of %s names %q (%v); want %q", crawl, m.LegalAuthority, err, want)
+		}
+	}
+}
+
+func TestPurgeCrawlsRemovesThoseDirectoriesOnly(t *testing.T) {
+	root := t.TempDir()
+	for _, d := range []string{"c1", "c2", "c3"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	removed, err := PurgeCrawls(root, []string{"c3", "c1", "gone"})
+	if err != nil || strings.Join(removed, ",") != "c1,c3" {
+		t.Fatalf("PurgeCrawls = %v, %v; want c1,c3", removed, err)
+	}
+	if ents, _ := os.ReadDir(root); len(ents) != 1 || ents[0].Name() != "c2" {
+		t.Errorf("left %v; want only c2", ents)
+	}
+	for _, bad := range []string{"", "..", "a/b", `a\b`} {
+		if _, err := PurgeCrawls(root, []string{bad}); err == nil {
+			t.Errorf("PurgeCrawls(%q) = nil error; want refused", bad)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(root, "c2")); err != nil {
+		t.Errorf("c2 after refused purges: %v", err)
+	}
+}

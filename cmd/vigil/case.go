@@ -369,3 +369,18 @@ func (s *sharedWatchlists) CaseAlerts(caseID string) (n int, err error) {
 	err = s.with(func(db *watchlist.DB) error { n, err = db.CaseAlerts(caseID); return err })
 	return n, err
 }
+
+// caseAuthority returns the legal authority reference of a case from the
+// case registry of the data directory (kept by the API process, read here by
+// the crawl workers on the same volume at the end of each batch); "" when
+// the case names none or the registry cannot be read.
+func caseAuthority(dataDir string) func(caseID string) string {
+	return func(caseID string) string {
+		reg, err := cases.OpenRegistry(casesPath(dataDir))
+		if err != nil {
+			return ""
+		}
+		c, _ := reg.Get(caseID)
+		return c.Authority
+	}
+}

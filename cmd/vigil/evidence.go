@@ -145,5 +145,5 @@ func openEvidence(e evidenceFlags, dataDir string, direct bool) (*evidence.Archi
 		network = "direct"
 	}
 	return evidence.NewArchive(evidence.ArchiveConfig{Dir: evidenceDir(dataDir), Key: key, KeepImages: e.KeepImages,
-		MaxFileBytes: e.MaxFileBytes, Operator: e.Operator, LegalAuthority: e.LegalAuthority, Network: network})
+		MaxFileBytes: e.MaxFileBytes, Operator: e.Operator, LegalAuthority: e.LegalAuthority, CaseAuthority: caseAuthority(dataDir), Network: network})
 }
