@@ -24,19 +24,19 @@ const (
 	chunkBits   = 16
 	chunkValues = 1 << chunkBits
 	// The fallback divisors set when Search scans linearly instead: when
-	// the posting lists to visit hold more than Len()/divisor entries. The
-	// divisor is what one multi-index candidate costs (a random access to
-	// its hash and the check of its earlier chunks) in entries of a
-	// sequential scan, so it depends on the hash width: a scan reads 32
-	// bytes per PDQ entry but only 8 per pHash entry, while a candidate
-	// costs about the same in both. BenchmarkFallbackCost measures both
-	// costs and prints the divisor they imply. At 1M hashes on one core
-	// (a machine shared with builds, so the figures spread): PDQ 2.2-3.5 ns
-	// per scanned entry and 81-128 ns per candidate at radii 47 and 63, a
-	// divisor of 34-43; pHash 0.6 ns and 17-22 ns (candidates checked from
-	// x.inline; 49-53 ns from hashes) at radii 11 and 12, 29-36. The
-	// former single divisor of 16 let pHash at the review radius (42,000
-	// candidates at 1M) take multi-index hashing, slower than the scan.
+	// the posting lists to visit hold more than Len()/divisor entries. A
+	// divisor is what one multi-index candidate costs in entries of a
+	// sequential scan, and both costs depend on the hash width: a scan
+	// reads 32 bytes per PDQ entry but 8 per pHash entry; a PDQ candidate
+	// is a random access to its hash, a pHash candidate is read from its
+	// posting list (inline). BenchmarkFallbackCost measures both costs and
+	// prints the divisor they imply. At 1M hashes on one core (a machine
+	// shared with builds, so the figures spread): PDQ 2.1-3.5 ns per
+	// scanned entry and 81-128 ns per candidate at radii 47 and 63, a
+	// divisor of 34-43; pHash 0.6 ns and 17-28 ns at radii 11 and 12,
+	// 29-45. With the former single divisor of 16, pHash at the review
+	// radius (42,000 candidates at 1M) took multi-index hashing at 49-53 ns
+	// a candidate, slower than the scan.
 	pdqFallbackDivisor   = 40
 	phashFallbackDivisor = 32
 )
