@@ -68,7 +68,7 @@ bench:
 bench-search:
 	$(GO) run ./bench/search -data bench-data
 
-## bench-photos: recall and false positives of photo matching under 28 transformations of ~120 real
+## bench-photos: recall and false positives of photo matching under 33 transformations of 118 real
 ## photos from Debian packages (fetched at run time with apt-get download; never committed). Gates print PASS/FAIL.
 bench-photos:
 	$(GO) run ./bench/photos
