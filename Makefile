@@ -55,6 +55,7 @@ vet:
 check: test
 
 ## bench: throughput and latency figures, each beside a baseline measured in the same run.
+## ./e2e/ includes BenchmarkCrawlRSS: a 10k- and a 100k-page crawl's pages/s and peak RSS (~12 min).
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./e2e/
 	$(GO) test -run '^$$' -bench 'Extract|GoqueryParseOnly' -benchtime 2s -cpu 1 ./extractors/...
