@@ -120,6 +120,10 @@ type Page struct {
 	// conditional request: Status is 304, and Body, ContentType and Doc are
 	// those of the last capture (Config.Revalidate).
 	NotModified bool
+	// Redacted says a credential of the login session (Config.Session) was
+	// in the body or headers and was replaced with "[redacted]": Body is
+	// not the body as received.
+	Redacted bool
 }
 
 // ImageFetch is one fetched image. The crawler keeps no copy of Body.
@@ -524,6 +528,9 @@ func (c *Crawler) visit(ctx context.Context, col *colly.Collector, imageClient *
 		FetchedAt:   time.Now().UTC(),
 		Doc:         f.doc,
 		NotModified: notModified,
+	}
+	if sess != nil && sess.redactPage(p) {
+		p.Redacted = true
 	}
 
 	// Links and images are read before OnPage, which may change the tree.

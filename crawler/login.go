@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/andybalholm/cascadia"
@@ -247,6 +248,10 @@ type Session struct {
 	mu     sync.Mutex // held while logging in
 	gen    int        // successful logins so far
 	logins int
+	// redact are the credentials posted into the form's password inputs:
+	// a page that shows one (a settings form that echoes it) has it
+	// replaced before the page is handed over.
+	redact atomic.Pointer[[][]byte]
 }
 
 // NewSession returns a session for l. jar may hold cookies to start from
@@ -263,6 +268,9 @@ func NewSession(l *Login, jar http.CookieJar) (*Session, error) {
 	}
 	return &Session{login: l, jar: jar}, nil
 }
+
+// Host is the host (host:port) the session logs in to.
+func (s *Session) Host() string { return s.login.Host() }
 
 // Logins returns how many times the session logged in successfully.
 func (s *Session) Logins() int {
@@ -286,9 +294,11 @@ func (s *Session) ensure(ctx context.Context, seen int, client *http.Client, gat
 	if s.gen != seen {
 		return s.gen, false, nil
 	}
-	if err := s.login.do(ctx, client, gates, ua, maxBody); err != nil {
+	redact, err := s.login.do(ctx, client, gates, ua, maxBody)
+	if err != nil {
 		return s.gen, false, err
 	}
+	s.redact.Store(&redact)
 	s.gen++
 	s.logins++
 	return s.gen, true, nil
@@ -296,11 +306,11 @@ func (s *Session) ensure(ctx context.Context, seen int, client *http.Client, gat
 
 // do fetches the login page, fills in its form and posts it, and checks the
 // page it lands on. The responses are not captured anywhere.
-func (l *Login) do(ctx context.Context, client *http.Client, gates *hostGates, ua string, maxBody int) error {
+func (l *Login) do(ctx context.Context, client *http.Client, gates *hostGates, ua string, maxBody int) (redact [][]byte, err error) {
 	where := l.page.Redacted()
 	doc, _, err := l.get(ctx, client, gates, http.MethodGet, l.page.String(), nil, ua, maxBody)
 	if err != nil {
-		return fmt.Errorf("login page %s: %w", where, err)
+		return nil, fmt.Errorf("login page %s: %w", where, err)
 	}
 	sel := l.recipe.Form
 	var form *goquery.Selection
@@ -313,20 +323,20 @@ func (l *Login) do(ctx context.Context, client *http.Client, gates *hostGates, u
 		sel = "a form with a password input"
 	}
 	if form.Length() == 0 || goquery.NodeName(form) != "form" {
-		return fmt.Errorf("login page %s: %s not found: %w", where, sel, ErrLogin)
+		return nil, fmt.Errorf("login page %s: %s not found: %w", where, sel, ErrLogin)
 	}
 	method := strings.ToUpper(strings.TrimSpace(form.AttrOr("method", "get")))
 	if method != http.MethodPost {
-		return fmt.Errorf("login form on %s uses %s: credentials would travel in the URL, refused: %w", where, method, ErrLogin)
+		return nil, fmt.Errorf("login form on %s uses %s: credentials would travel in the URL, refused: %w", where, method, ErrLogin)
 	}
 	action := doc.Url
 	if a, ok := form.Attr("action"); ok && strings.TrimSpace(a) != "" {
 		if action, err = doc.Url.Parse(strings.TrimSpace(a)); err != nil {
-			return fmt.Errorf("login form on %s: bad action: %w", where, ErrLogin)
+			return nil, fmt.Errorf("login form on %s: bad action: %w", where, ErrLogin)
 		}
 	}
 	if !strings.EqualFold(action.Host, l.page.Host) || (action.Scheme != "http" && action.Scheme != "https") {
-		return fmt.Errorf("login form on %s posts to another site (%s): refused: %w", where, action.Redacted(), ErrLogin)
+		return nil, fmt.Errorf("login form on %s posts to another site (%s): refused: %w", where, action.Redacted(), ErrLogin)
 	}
 	vals := url.Values{}
 	form.Find("input[name], select[name], textarea[name]").Each(func(_ int, in *goquery.Selection) {
@@ -361,15 +371,26 @@ func (l *Login) do(ctx context.Context, client *http.Client, gates *hostGates, u
 	}
 	for k, v := range l.secrets {
 		vals.Set(k, v)
+		if form.Find(`input[type="password" i]`).FilterFunction(func(_ int, in *goquery.Selection) bool {
+			return in.AttrOr("name", "") == k
+		}).Length() > 0 {
+			redact = append(redact, []byte(v))
+		}
+	}
+	if len(redact) == 0 {
+		// No credential went into a password input: keep them all out.
+		for _, v := range l.secrets {
+			redact = append(redact, []byte(v))
+		}
 	}
 	landed, status, err := l.get(ctx, client, gates, http.MethodPost, action.String(), vals, ua, maxBody)
 	if err != nil {
-		return fmt.Errorf("login form post to %s: %w", action.Redacted(), err)
+		return nil, fmt.Errorf("login form post to %s: %w", action.Redacted(), err)
 	}
 	if why := l.recipe.Success.failure(landed); why != "" {
-		return fmt.Errorf("login to %s failed (status %d): success check: %s (wrong credentials or recipe?): %w", l.page.Host, status, why, ErrLogin)
+		return nil, fmt.Errorf("login to %s failed (status %d): success check: %s (wrong credentials or recipe?): %w", l.page.Host, status, why, ErrLogin)
 	}
-	return nil
+	return redact, nil
 }
 
 // get sends one login request (following redirects) and parses the answer.
@@ -447,4 +468,35 @@ func (l *Login) expired(r Request, f *fetch) bool {
 		return true
 	}
 	return l.recipe.CheckEveryPage && f.status >= 200 && f.status <= 299 && l.recipe.Success.failure(f.doc) != ""
+}
+
+// redactPage replaces every credential the session posted into a password
+// input, wherever p's body or headers show it, with "[redacted]", and
+// parses the body again when it was HTML. It reports whether it did.
+func (s *Session) redactPage(p *Page) bool {
+	rp := s.redact.Load()
+	if rp == nil {
+		return false
+	}
+	found := false
+	for _, v := range *rp {
+		if bytes.Contains(p.Body, v) {
+			found = true
+			p.Body = bytes.ReplaceAll(p.Body, v, []byte("[redacted]"))
+		}
+		for k, vs := range p.Header {
+			for i, hv := range vs {
+				if strings.Contains(hv, string(v)) {
+					found = true
+					p.Header[k][i] = strings.ReplaceAll(hv, string(v), "[redacted]")
+				}
+			}
+		}
+	}
+	if found && p.Doc != nil {
+		if doc, err := parseHTML(p.Body, p.ContentType, p.Doc.Url); err == nil {
+			p.Doc = doc
+		}
+	}
+	return found
 }

@@ -98,7 +98,8 @@ func crawlForum(t *testing.T, srv *httptest.Server, sess *Session, batch int) (*
 // login form: the crawler logs in first, notices each expiry, logs in again
 // and fetches the page again, so every members-only page is captured once,
 // as a member sees it; the logout link is never followed and the password
-// is in no capture, header, error or skip message.
+// is in no capture (a page that shows it has it redacted), header, error or
+// skip message.
 func TestLoginRecipeLogsInAgainWhenTheSessionExpires(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
@@ -135,6 +136,10 @@ func TestLoginRecipeLogsInAgainWhenTheSessionExpires(t *testing.T) {
 				}
 				if strings.Contains(body, testPassword) || strings.Contains(fmt.Sprint(p.Header), testPassword) {
 					t.Errorf("page %s carries the password", path)
+				}
+				// /topic/7 shows the password in a settings form: redacted.
+				if echoes := path == "/topic/7"; p.Redacted != echoes || strings.Contains(body, "[redacted]") != echoes {
+					t.Errorf("page %s: Redacted %v, body %q; want the password redacted on /topic/7 only", path, p.Redacted, body)
 				}
 			}
 			for _, path := range want {

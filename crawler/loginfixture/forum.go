@@ -200,6 +200,12 @@ func (f *Forum) member(w http.ResponseWriter, r *http.Request) {
 <p>%s</p><ul>`, n, html.EscapeString(f.User), Marker(r.URL.Path))
 	// Each page links to the next few, so the crawl goes breadth-first
 	// through all of them.
+	if n == 7 {
+		// A settings form that shows the member's password, as careless
+		// sites do: a crawler must not capture it.
+		fmt.Fprintf(&b, `<form method="post" action="/settings"><input type="password" name="pw" value="%s"></form><p>password hint: %s</p>`,
+			html.EscapeString(f.Password), html.EscapeString(f.Password))
+	}
 	for i := n*3 + 1; i <= n*3+3 && i <= f.Pages; i++ {
 		fmt.Fprintf(&b, `<li><a href="/topic/%d">topic %d</a></li>`, i, i)
 	}
