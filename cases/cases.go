@@ -26,11 +26,14 @@ type Auditor interface {
 // there and returns the IDs of the crawls it found (may be nil) and how many
 // records or files it deleted; crawls are the crawl IDs the parts before it
 // found. Remaining, when set, counts what is left of the case there after a
-// purge (0 means nothing); the purge fails if anything is left.
+// purge (0 means nothing); the purge fails if anything is left. Crawls, when
+// set, lists the IDs of the crawls of the case the part holds data of,
+// without deleting anything: a purge checks that none of them still runs.
 type Part struct {
 	Name      string
 	Purge     func(ctx context.Context, caseID string, crawls []string) (found []string, deleted int, err error)
 	Remaining func(ctx context.Context, caseID string, crawls []string) (int, error)
+	Crawls    func(ctx context.Context, caseID string) ([]string, error)
 }
 
 // Manager is the case service: it keeps the registry, admits crawls and
@@ -203,19 +206,49 @@ func (m *Manager) purge(ctx context.Context, id string) (vigil.PurgeReport, erro
 				rep.Deleted["schedules"]++
 			}
 		}
+		// The crawls of the case: the recent ones the crawl service lists,
+		// and every crawl a part holds data of (older than that list).
 		list, err := m.Crawls.Crawls(ctx)
 		if err != nil {
 			return rep, fmt.Errorf("list the crawls of case %s: %w", id, err)
 		}
-		var running []string
+		byID := map[string]vigil.CrawlStatus{}
 		for _, c := range list {
-			if c.CaseID == id && !c.Done() {
-				running = append(running, c.ID)
-				if err := m.Crawls.ControlCrawl(ctx, c.ID, "stop"); err != nil && vigil.ErrorCode(err) != vigil.ENOTFOUND {
-					return rep, fmt.Errorf("stop crawl %s of case %s: %w", c.ID, id, err)
+			if c.CaseID == id {
+				byID[c.ID] = c
+			}
+		}
+		for _, p := range m.Parts {
+			if p.Crawls == nil {
+				continue
+			}
+			ids, err := p.Crawls(ctx, id)
+			if err != nil {
+				return rep, fmt.Errorf("find the crawls of case %s in the %s: %w", id, p.Name, err)
+			}
+			for _, cid := range ids {
+				if _, ok := byID[cid]; ok || cid == "" {
+					continue
+				}
+				st, err := m.Crawls.Crawl(ctx, cid)
+				if vigil.ErrorCode(err) == vigil.ENOTFOUND {
+					continue // no longer known to the crawl service: not running
+				} else if err != nil {
+					return rep, fmt.Errorf("status of crawl %s of case %s: %w", cid, id, err)
+				}
+				byID[cid] = st
+			}
+		}
+		var running []string
+		for cid, c := range byID {
+			if !c.Done() {
+				running = append(running, cid)
+				if err := m.Crawls.ControlCrawl(ctx, cid, "stop"); err != nil && vigil.ErrorCode(err) != vigil.ENOTFOUND {
+					return rep, fmt.Errorf("stop crawl %s of case %s: %w", cid, id, err)
 				}
 			}
 		}
+		slices.Sort(running)
 		if len(running) > 0 {
 			return rep, vigil.Errorf(vigil.ECONFLICT, "case %s: crawls %s were still running and are asked to stop: purge again once they have ended", id, strings.Join(running, ", "))
 		}

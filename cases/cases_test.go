@@ -22,6 +22,7 @@ type crawls struct {
 	list      []vigil.CrawlStatus
 	schedules []vigil.ScheduleStatus
 	commands  []string
+	older     map[string]vigil.CrawlStatus // crawls Crawl knows but Crawls no longer lists
 }
 
 func (c *crawls) StartCrawl(_ context.Context, r vigil.CrawlRequest) (vigil.CrawlStatus, error) {
@@ -30,7 +31,10 @@ func (c *crawls) StartCrawl(_ context.Context, r vigil.CrawlRequest) (vigil.Craw
 	c.started = append(c.started, r)
 	return vigil.CrawlStatus{ID: "crawl-1", CaseID: r.CaseID, State: "running"}, nil
 }
-func (c *crawls) Crawl(context.Context, string) (vigil.CrawlStatus, error) {
+func (c *crawls) Crawl(_ context.Context, id string) (vigil.CrawlStatus, error) {
+	if st, ok := c.older[id]; ok {
+		return st, nil
+	}
 	return vigil.CrawlStatus{}, vigil.Errorf(vigil.ENOTFOUND, "no")
 }
 func (c *crawls) Crawls(context.Context) ([]vigil.CrawlStatus, error) { return c.list, nil }
@@ -175,6 +179,22 @@ func TestPurgeCase(t *testing.T) {
 		entries, _, _ := e.audit.Search(audit.Filter{Action: "case.purge"})
 		if len(entries) != 1 || !strings.HasPrefix(entries[0].Result, "error: ") {
 			t.Errorf("audit %+v; want the refused purge recorded", entries)
+		}
+	})
+	t.Run("refused while an older crawl a part holds data of still runs", func(t *testing.T) {
+		e := newEnv(t)
+		e.crawls.older = map[string]vigil.CrawlStatus{"old-1": {ID: "old-1", CaseID: "op", State: "running"}, "old-2": {ID: "old-2", CaseID: "op", State: "finished"}}
+		e.m.Parts[0].Crawls = func(context.Context, string) ([]string, error) { return []string{"old-1", "old-2", "forgotten"}, nil }
+		_, err := e.m.PurgeCase(ctx, "op", "det")
+		if vigil.ErrorCode(err) != vigil.ECONFLICT || !strings.Contains(err.Error(), "old-1") || strings.Contains(err.Error(), "old-2") {
+			t.Errorf("err = %v; want ECONFLICT naming old-1 only", err)
+		}
+		if !slices.Equal(e.crawls.commands, []string{"crawl old-1 stop"}) || e.purged["op"] != 0 {
+			t.Errorf("commands %v, purges %v; want old-1 stopped and nothing purged", e.crawls.commands, e.purged)
+		}
+		e.crawls.older["old-1"] = vigil.CrawlStatus{ID: "old-1", CaseID: "op", State: "stopped"}
+		if _, err := e.m.PurgeCase(ctx, "op", "det"); err != nil || e.purged["op"] != 1 {
+			t.Errorf("purge once the crawl stopped: %v, %d purges", err, e.purged["op"])
 		}
 	})
 	t.Run("deletes the case's schedules, purges every part and audits", func(t *testing.T) {

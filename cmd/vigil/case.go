@@ -219,6 +219,7 @@ func caseParts(state *crawlstate.DB, index caseIndex, alerts caseAlerts, evidenc
 				n, err := state.ContentOf(crawls)
 				return len(left) + n, err
 			},
+			Crawls: func(ctx context.Context, id string) ([]string, error) { return state.CaseCrawls(id) },
 		})
 	}
 	parts = append(parts, cases.Part{
@@ -231,6 +232,7 @@ func caseParts(state *crawlstate.DB, index caseIndex, alerts caseAlerts, evidenc
 			left, err := index.CaseCrawls(ctx, id)
 			return len(left), err
 		},
+		Crawls: index.CaseCrawls,
 	})
 	if alerts != nil {
 		parts = append(parts, cases.Part{
