@@ -151,7 +151,8 @@ func (a *Activities) CrawlBatch(ctx context.Context, in workflows.CrawlBatchInpu
 			return res, invalid("%v", err)
 		}
 	}
-	cfg.Revalidate = &revalidator{a: a, crawlID: in.CrawlID}
+	rv := &revalidator{a: a, crawlID: in.CrawlID}
+	cfg.Revalidate = rv
 	if cfg.MaxDepth < 0 {
 		cfg.MaxDepth = 0 // unlimited
 	}
@@ -213,7 +214,7 @@ func (a *Activities) CrawlBatch(ctx context.Context, in workflows.CrawlBatchInpu
 			if err := a.archivePage(in, p, &doc); err != nil {
 				return err
 			}
-			prev, seenBefore, err := a.State.LastContent(doc.URL)
+			prev, seenBefore, err := rv.lastContent(doc.URL)
 			if err != nil {
 				return err
 			}
@@ -352,10 +353,29 @@ func (a *Activities) session(crawlID, recipe string, jar http.CookieJar) (*crawl
 type revalidator struct {
 	a       *Activities
 	crawlID string
+	read    sync.Map // page URL → lastRead, from Validators until OnPage takes it
+}
+
+type lastRead struct {
+	c  crawlstate.Content
+	ok bool
+}
+
+// lastContent is State.LastContent, read once per page: Validators' read
+// is taken when there was one.
+func (r *revalidator) lastContent(url string) (crawlstate.Content, bool, error) {
+	if v, ok := r.read.LoadAndDelete(url); ok {
+		lr := v.(lastRead)
+		return lr.c, lr.ok, nil
+	}
+	return r.a.State.LastContent(url)
 }
 
 func (r *revalidator) Validators(url string) (etag, lastModified string) {
 	prev, ok, err := r.a.State.LastContent(url)
+	if err == nil {
+		r.read.Store(url, lastRead{c: prev, ok: ok})
+	}
 	if err != nil || !ok || prev.CrawlID == r.crawlID {
 		return "", ""
 	}
