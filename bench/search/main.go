@@ -385,14 +385,14 @@ func (r *report) print(w io.Writer) {
 	fmt.Fprintf(w, "\n%d pages, %d findings (embedded store, %.0f MiB on disk; %s in %v)\n", r.pages, r.findings, r.diskMB, how,
 		time.Duration(r.buildSeconds*float64(time.Second)).Round(time.Second))
 	fmt.Fprintf(w, "API: web.New over HTTP on 127.0.0.1, viewer token, fsynced audit log (%d entries written)\n", r.audited)
-	fmt.Fprintf(w, "%-12s %5s %6s | %10s %10s | %10s %10s\n", "class", "n", "0 hits", "store p50", "store p99", "API p50", "API p99")
+	fmt.Fprintf(w, "%-12s %5s %6s | %11s %11s | %11s %11s\n", "class", "n", "0 hits", "store p50", "store p99", "API p50", "API p99")
 	var allD, allA []time.Duration
 	for _, c := range classes {
 		d, a := r.direct[c], r.api[c]
 		allD, allA = append(allD, d...), append(allA, a...)
-		fmt.Fprintf(w, "%-12s %5d %6d | %10s %10s | %10s %10s\n", c, len(d), r.zeroHits[c], ms(pct(d, 50)), ms(pct(d, 99)), ms(pct(a, 50)), ms(pct(a, 99)))
+		fmt.Fprintf(w, "%-12s %5d %6d | %11s %11s | %11s %11s\n", c, len(d), r.zeroHits[c], ms(pct(d, 50)), ms(pct(d, 99)), ms(pct(a, 50)), ms(pct(a, 99)))
 	}
-	fmt.Fprintf(w, "%-12s %5d %6s | %10s %10s | %10s %10s\n\n", "all", len(allD), "", ms(pct(allD, 50)), ms(pct(allD, 99)), ms(pct(allA, 50)), ms(pct(allA, 99)))
+	fmt.Fprintf(w, "%-12s %5d %6s | %11s %11s | %11s %11s\n\n", "all", len(allD), "", ms(pct(allD, 50)), ms(pct(allD, 99)), ms(pct(allA, 50)), ms(pct(allA, 99)))
 }
 
 // pct is the p-th percentile (nearest rank) of ds.
