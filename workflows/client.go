@@ -133,6 +133,7 @@ func (s *Service) Crawl(ctx context.Context, id string) (vigil.CrawlStatus, erro
 	st.MaxPages, st.Rate, st.ETASeconds = prog.MaxPages, prog.Rate, prog.ETASeconds
 	st.Skipped, st.Robots = prog.Skipped, prog.Robots
 	st.Changed, st.Unchanged = prog.Changed, prog.Unchanged
+	st.Seeds, st.CaseID = prog.Seeds, prog.CaseID
 	return st, nil
 }
 

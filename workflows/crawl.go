@@ -28,6 +28,7 @@ func CrawlSite(ctx workflow.Context, p CrawlParams) (Progress, error) {
 		prog.State = StateRunning
 	}
 	prog.MaxPages, prog.Robots = p.MaxPages, p.Robots
+	prog.Seeds, prog.CaseID = p.Seeds, p.CaseID
 	if prog.StartedAt.IsZero() {
 		prog.StartedAt = workflow.Now(ctx).UTC()
 	}

@@ -120,13 +120,16 @@ func TestCrawlSitePausesResumesAndStops(t *testing.T) {
 		if err := v.Get(&p); err != nil || p.State != StatePaused {
 			t.Errorf("state while paused = %q (%v), want paused", p.State, err)
 		}
+		if len(p.Seeds) != 1 || p.Seeds[0] != "http://127.0.0.1/" || p.CaseID != "case-1" {
+			t.Errorf("progress names seeds %q and case %q, want the crawl's", p.Seeds, p.CaseID)
+		}
 	}, time.Hour)
 	env.RegisterDelayedCallback(func() {
 		afterPause = f.fetched
 		env.SignalWorkflow(SignalControl, ControlResume)
 		env.SignalWorkflow(SignalControl, ControlStop)
 	}, 2*time.Hour)
-	env.ExecuteWorkflow(CrawlSite, CrawlParams{CrawlID: "c1", Seeds: []string{"http://127.0.0.1/"}, MaxPages: 100000, BatchSize: 10, BatchesPerRun: 100000})
+	env.ExecuteWorkflow(CrawlSite, CrawlParams{CrawlID: "c1", CaseID: "case-1", Seeds: []string{"http://127.0.0.1/"}, MaxPages: 100000, BatchSize: 10, BatchesPerRun: 100000})
 	var prog Progress
 	if err := env.GetWorkflowResult(&prog); err != nil {
 		t.Fatal(err)

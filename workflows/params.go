@@ -147,6 +147,9 @@ type Progress struct {
 	Skipped int `json:"skipped,omitempty"`
 	// Robots is the crawl's robots.txt policy.
 	Robots string `json:"robots,omitempty"`
+	// Seeds and CaseID are the crawl's, so a listing shows them.
+	Seeds  []string `json:"seeds,omitempty"`
+	CaseID string   `json:"case_id,omitempty"`
 	// Changed and Unchanged count re-crawled pages (CrawlBatchResult).
 	Changed   int `json:"changed,omitempty"`
 	Unchanged int `json:"unchanged,omitempty"`
