@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -217,9 +218,14 @@ func TestCrawlSiteRoutesActivitiesToTheirRoles(t *testing.T) {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
 	env.RegisterWorkflowWithOptions(CrawlSite, workflow.RegisterOptions{Name: WorkflowCrawlSite})
+	// CrawlBatch and IndexBatch run concurrently (the workflow indexes one
+	// batch while it fetches the next).
+	var mu sync.Mutex
 	queues := map[string]map[string]bool{}
 	record := func(ctx context.Context) {
 		info := activity.GetInfo(ctx)
+		mu.Lock()
+		defer mu.Unlock()
 		if queues[info.ActivityType.Name] == nil {
 			queues[info.ActivityType.Name] = map[string]bool{}
 		}
