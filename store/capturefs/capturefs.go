@@ -16,14 +16,15 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
 	"vigil"
 )
 
-// tempPrefix starts the names of capture files being written (the
-// embedded store removes such files left by a crash when it opens).
+// tempPrefix starts the names of capture files being written (CleanTemp
+// removes such files left by a crash).
 const tempPrefix = ".tmp-"
 
 // Store is a directory of captures. Its methods are safe for concurrent use
@@ -49,10 +50,10 @@ func Open(dir string) (*Store, error) {
 // Dir returns the store's directory.
 func (s *Store) Dir() string { return s.dir }
 
-// path returns the file of a capture. IDs are limited to 1–128 ASCII
+// Path returns the file of a capture. IDs are limited to 1–128 ASCII
 // letters, digits, '-' and '_', so that no ID can name a path outside the
 // directory.
-func (s *Store) path(id string) (string, error) {
+func (s *Store) Path(id string) (string, error) {
 	if len(id) == 0 || len(id) > 128 {
 		return "", vigil.Errorf(vigil.EINVALID, "invalid document ID %q", id)
 	}
@@ -69,7 +70,7 @@ func (s *Store) path(id string) (string, error) {
 // putting a different one replaces it atomically. A bad ID is an EINVALID
 // error.
 func (s *Store) PutCapture(ctx context.Context, documentID string, body []byte) error {
-	path, err := s.path(documentID)
+	path, err := s.Path(documentID)
 	if err != nil {
 		return err
 	}
@@ -122,7 +123,7 @@ func (s *Store) SyncCaptures(ctx context.Context) error {
 // Capture returns the raw body captured for a document, or an ENOTFOUND
 // error.
 func (s *Store) Capture(ctx context.Context, documentID string) ([]byte, error) {
-	path, err := s.path(documentID)
+	path, err := s.Path(documentID)
 	if err != nil {
 		return nil, vigil.Errorf(vigil.ENOTFOUND, "capture %q not found", documentID)
 	}
@@ -133,4 +134,22 @@ func (s *Store) Capture(ctx context.Context, documentID string) ([]byte, error) 
 		return nil, fmt.Errorf("capture %s: %w", documentID, err)
 	}
 	return b, nil
+}
+
+// CleanTemp removes temporary files left by writes a crash interrupted. Call
+// it only while no other process writes to the directory.
+func (s *Store) CleanTemp() error {
+	err := filepath.WalkDir(s.dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && strings.HasPrefix(d.Name(), tempPrefix) {
+			return os.Remove(path)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("clean captures: %w", err)
+	}
+	return nil
 }

@@ -1,4 +1,4 @@
-package capturefs
+package capturefs_test
 
 import (
 	"context"
@@ -8,13 +8,14 @@ import (
 	"testing"
 
 	"vigil"
+	"vigil/store/capturefs"
 	"vigil/store/embedded"
 )
 
 func TestCaptures(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	s, err := Open(dir)
+	s, err := capturefs.Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +61,7 @@ func TestCaptures(t *testing.T) {
 func TestSameLayoutAsTheEmbeddedStore(t *testing.T) {
 	ctx := context.Background()
 	index := t.TempDir()
-	s, err := Open(filepath.Join(index, "captures"))
+	s, err := capturefs.Open(filepath.Join(index, "captures"))
 	if err != nil {
 		t.Fatal(err)
 	}

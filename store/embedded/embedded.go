@@ -48,6 +48,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"vigil"
+	"vigil/store/capturefs"
 )
 
 // Interface guards.
@@ -69,8 +70,8 @@ type Config struct {
 // Put method that returned nil is visible to every later read and survives
 // Close and a re-Open of the same Dir.
 type Store struct {
-	dir      string
-	captures string
+	dir   string
+	files *capturefs.Store // raw captures under dir/captures
 
 	// mu guards closed; every method holds it for reading while it runs, so
 	// Close waits for running calls.
@@ -113,10 +114,11 @@ func Open(cfg Config) (*Store, error) {
 	if cfg.Dir == "" {
 		return nil, vigil.Errorf(vigil.EINVALID, "embedded store: Dir is required")
 	}
-	s := &Store{dir: cfg.Dir, captures: filepath.Join(cfg.Dir, "captures")}
-	if err := os.MkdirAll(s.captures, 0o700); err != nil {
+	files, err := capturefs.Open(filepath.Join(cfg.Dir, "captures"))
+	if err != nil {
 		return nil, fmt.Errorf("embedded store: create %s: %w", cfg.Dir, err)
 	}
+	s := &Store{dir: cfg.Dir, files: files}
 	if err := s.open(); err != nil {
 		s.closeAll()
 		return nil, err
@@ -159,8 +161,8 @@ func (s *Store) open() error {
 	if err := s.loadImages(); err != nil {
 		return err
 	}
-	if err := cleanTemp(s.captures); err != nil {
-		return err
+	if err := s.files.CleanTemp(); err != nil {
+		return fmt.Errorf("embedded store: %w", err)
 	}
 	return nil
 }
