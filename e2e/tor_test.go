@@ -386,13 +386,7 @@ func TestTorLeakNoDirectConnectionOrDNS(t *testing.T) {
 	if st.State != "finished" || st.Indexed != 3 || st.Errors != 0 {
 		t.Fatalf("leaky crawl status = %+v; want finished, 3 pages indexed, no errors", st)
 	}
-	deadline := time.Now().Add(4 * time.Minute)
-	for getJSON(t, inst.URL, "/api/crawls/"+direct, &st); !st.Done(); getJSON(t, inst.URL, "/api/crawls/"+direct, &st) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the crawl of the canary's addresses did not end: %+v", st)
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
+	st = pollCrawl(t, inst.URL, direct, 4*time.Minute, vigil.CrawlStatus.Done)
 	if st.State != "finished" || st.Indexed != 0 || st.Errors != 2 {
 		t.Fatalf("canary crawl status = %+v; want finished with both seeds failed", st)
 	}
