@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"vigil"
+	"vigil/internal/atomicfile"
 )
 
 // Registry is the case registry: one JSON file, rewritten atomically on
@@ -118,21 +119,7 @@ func (r *Registry) save() error {
 	if err := os.MkdirAll(filepath.Dir(r.path), 0o700); err != nil {
 		return fmt.Errorf("case registry: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(r.path), ".cases-*.json")
-	if err != nil {
-		return fmt.Errorf("case registry: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	_, err = tmp.Write(append(raw, '\n'))
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), r.path)
-	}
+	err = atomicfile.Write(r.path, append(raw, '\n'))
 	if err != nil {
 		return fmt.Errorf("case registry: save %s: %w", r.path, err)
 	}

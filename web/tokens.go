@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"vigil"
+	"vigil/internal/atomicfile"
 )
 
 // Role is what a token may do. Each role includes every lower one.
@@ -251,23 +252,7 @@ func (t *Tokens) update(f func([]TokenRecord) ([]TokenRecord, error)) error {
 	if err != nil {
 		return fmt.Errorf("token store: %w", err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(t.path), ".tokens-*")
-	if err != nil {
-		return fmt.Errorf("token store: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(append(raw, '\n')); err != nil {
-		tmp.Close()
-		return fmt.Errorf("token store: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("token store: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("token store: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), t.path); err != nil {
+	if err := atomicfile.Write(t.path, append(raw, '\n')); err != nil {
 		return fmt.Errorf("token store: %w", err)
 	}
 	t.recs = nil
