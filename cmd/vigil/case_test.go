@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -225,8 +226,11 @@ func TestRetentionSweeperPurgesExpiredCases(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := caseAt
-	clock := func() time.Time { return now }
+	// The sweeper reads the clock on its own goroutine (each tick starts a
+	// sweep), so the test moves it atomically.
+	var now atomic.Int64
+	now.Store(caseAt.UnixNano())
+	clock := func() time.Time { return time.Unix(0, now.Load()).UTC() }
 	m := &cases.Manager{Registry: reg, Audit: d.audit, Now: clock, Parts: caseParts(d.state, d.store, d.alerts, evidenceDir(data))}
 	ctx := context.Background()
 	if _, err := m.CreateCase(ctx, vigil.CaseRequest{ID: "short", Retention: "2h"}, "det. smith"); err != nil {
@@ -243,12 +247,12 @@ func TestRetentionSweeperPurgesExpiredCases(t *testing.T) {
 	defer func() { cancel(); <-done }()
 	// tick returns once the sweep it triggers has finished: the sweeper
 	// takes the second send only when it is back waiting for ticks.
-	tick := func() { ticks <- now; ticks <- now }
+	tick := func() { ticks <- clock(); ticks <- clock() }
 
 	tick() // before the retention ends: nothing is purged
 	wantHoldings(t, "before expiry, case short", d.holdings(t, "short", []string{"crawl-short"}), true)
 
-	now = now.Add(2*time.Hour + time.Minute)
+	now.Add(int64(2*time.Hour + time.Minute))
 	tick()
 	wantHoldings(t, "after expiry, case short", d.holdings(t, "short", []string{"crawl-short"}), false)
 	wantHoldings(t, "case long", d.holdings(t, "long", []string{"crawl-long"}), true)
