@@ -38,10 +38,10 @@ test: deps vet unit e2e
 # Pure, single-goroutine compute packages (generators, extractors, hashing)
 # run without -race: the detector multiplies their run time by ~10 and finds
 # nothing there to check.
-PURE_PKGS := /demo|/extractors/
+PURE_PKGS := /internal/demo|/extractors/
 
 unit:
-	$(GO) test -race $(TESTFLAGS) -timeout 30m $$($(GO) list ./... | grep -v -E '/e2e|/cmd/|/devserver|$(PURE_PKGS)')
+	$(GO) test -race $(TESTFLAGS) -timeout 30m $$($(GO) list ./... | grep -v -E '/e2e|/cmd/|/workflows/devserver|$(PURE_PKGS)')
 	$(GO) test $(TESTFLAGS) -timeout 30m $$($(GO) list ./... | grep -E '$(PURE_PKGS)')
 
 e2e:
@@ -60,19 +60,19 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./e2e/
 	$(GO) test -run '^$$' -bench 'Extract|GoqueryParseOnly' -benchtime 2s -cpu 1 ./extractors/...
 	$(GO) test -run '^$$' -bench . -benchtime 124x -cpu 1 ./extractors/imagehash/
-	$(GO) test -run '^$$' -bench . -benchtime 200x -cpu 1 -timeout 30m ./store/hashindex/ ./match/
+	$(GO) test -run '^$$' -bench . -benchtime 200x -cpu 1 -timeout 30m ./photo/hashindex/ ./photo/match/
 	$(GO) test -run '^$$' -bench CrawlBatchEvidence -benchtime 3x ./activities/
 	$(MAKE) bench-search
 
 ## bench-search: search latency p50/p99 over the API beside the embedded store's own time, at 100k
 ## and 1M synthetic pages; the indexes are built once (slow: 43 min for 1M on a busy 2-core machine) and cached in bench-data/.
 bench-search:
-	$(GO) run ./bench/search -data bench-data
+	$(GO) run ./cmd/bench/search -data bench-data
 
 ## bench-photos: recall and false positives of photo matching under 33 transformations of 118 real
 ## photos from Debian packages (fetched at run time with apt-get download; never committed). Gates print PASS/FAIL.
 bench-photos:
-	$(GO) run ./bench/photos
+	$(GO) run ./cmd/bench/photos
 
 clean:
 	rm -rf bin

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"vigil/demo"
 	"vigil/evidence"
+	"vigil/internal/demo"
 	"vigil/workflows"
 )
 

@@ -11,7 +11,7 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/testsuite"
 
-	"vigil/demo"
+	"vigil/internal/demo"
 	"vigil/workflows"
 )
 

@@ -6,7 +6,7 @@ import (
 
 	"vigil"
 	"vigil/crawler"
-	"vigil/watchlist"
+	"vigil/photo/watchlist"
 	"vigil/workflows"
 )
 

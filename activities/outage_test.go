@@ -12,7 +12,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"vigil"
-	"vigil/demo"
+	"vigil/internal/demo"
 	"vigil/workflows"
 )
 

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"vigil/demo"
 	"vigil/extractors/templates"
+	"vigil/internal/demo"
 	"vigil/workflows"
 )
 

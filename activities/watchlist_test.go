@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"vigil"
-	"vigil/demo"
-	"vigil/watchlist"
+	"vigil/internal/demo"
+	"vigil/photo/watchlist"
 	"vigil/workflows"
 )
 

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"vigil"
-	"vigil/audit"
+	"vigil/cases/audit"
 )
 
 // DefaultRetention is how long the data of a case is kept when the case is

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"vigil"
-	"vigil/audit"
 	"vigil/cases"
+	"vigil/cases/audit"
 )
 
 // crawls is an in-memory crawl and schedule service that records what it

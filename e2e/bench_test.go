@@ -12,7 +12,7 @@ import (
 	"vigil"
 	"vigil/crawler"
 	"vigil/crawler/tor"
-	"vigil/demo"
+	"vigil/internal/demo"
 )
 
 // benchPages sizes the benchmark site; VIGIL_BENCH_PAGES overrides it.

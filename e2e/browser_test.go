@@ -20,7 +20,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"vigil"
-	"vigil/demo"
+	"vigil/internal/demo"
 )
 
 // chromiumPath is Debian's chromium, installed by `make deps`.

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"vigil/demo"
+	"vigil/internal/demo"
 )
 
 var hexRe = regexp.MustCompile(`^[0-9a-f]+$`)

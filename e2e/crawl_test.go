@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"vigil"
-	"vigil/demo"
+	"vigil/internal/demo"
 )
 
 // TestCrawlSearchEndToEnd is the foundation's proof: `vigil up` with the

@@ -12,8 +12,8 @@ import (
 	"github.com/disintegration/imaging"
 
 	"vigil"
-	"vigil/demo"
 	"vigil/extractors/imagehash"
+	"vigil/internal/demo"
 )
 
 // TestMatchWatchlistAlertsEndToEnd: a watchlist imported before a crawl

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"vigil"
-	"vigil/demo"
+	"vigil/internal/demo"
 )
 
 // gate serves a site until it has answered `after` requests, then holds every

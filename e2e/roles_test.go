@@ -21,9 +21,9 @@ import (
 	sdkclient "go.temporal.io/sdk/client"
 
 	"vigil"
-	"vigil/demo"
-	"vigil/devserver"
+	"vigil/internal/demo"
 	"vigil/workflows"
+	"vigil/workflows/devserver"
 )
 
 // startRole runs a vigil subcommand of a split deployment (serve, worker)

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"vigil"
-	"vigil/demo"
+	"vigil/internal/demo"
 )
 
 // rssSizes are the crawl sizes of BenchmarkCrawlRSS; VIGIL_BENCH_RSS_PAGES

@@ -21,8 +21,8 @@ import (
 	"vigil"
 	"vigil/crawler"
 	"vigil/crawler/tor"
-	"vigil/demo"
-	"vigil/tornet"
+	"vigil/crawler/tor/tornet"
+	"vigil/internal/demo"
 )
 
 // The Tor suite shares one private Tor network per test binary (bootstrap

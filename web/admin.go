@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"vigil"
-	"vigil/audit"
+	"vigil/cases/audit"
 )
 
 //go:embed openapi.json

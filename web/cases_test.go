@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"vigil"
-	"vigil/audit"
 	"vigil/cases"
+	"vigil/cases/audit"
 )
 
 func TestCaseRoutes(t *testing.T) {

@@ -11,8 +11,8 @@ import (
 	"strings"
 
 	"vigil"
-	"vigil/match"
-	"vigil/watchlist"
+	"vigil/photo/match"
+	"vigil/photo/watchlist"
 )
 
 // Photo match, watchlist and alert API (Config.Matcher, Config.Watchlist):

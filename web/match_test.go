@@ -20,11 +20,11 @@ import (
 	"github.com/disintegration/imaging"
 
 	"vigil"
-	"vigil/audit"
+	"vigil/cases/audit"
 	"vigil/extractors/imagehash"
-	"vigil/match"
+	"vigil/photo/match"
+	"vigil/photo/watchlist"
 	"vigil/store/embedded"
-	"vigil/watchlist"
 )
 
 type matchFixture struct {

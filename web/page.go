@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"vigil"
-	"vigil/audit"
+	"vigil/cases/audit"
 )
 
 //go:embed templates/*.html

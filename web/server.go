@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"vigil"
-	"vigil/audit"
+	"vigil/cases/audit"
 )
 
 // Auditor records audited actions and lets an admin search them. *audit.Log

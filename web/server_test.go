@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"vigil"
-	"vigil/audit"
+	"vigil/cases/audit"
 	"vigil/store/embedded"
 )
 

@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"vigil/audit"
+	"vigil/cases/audit"
 )
 
 func newAuditCmd() *cobra.Command {

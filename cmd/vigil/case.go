@@ -17,12 +17,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"vigil"
-	"vigil/audit"
 	"vigil/cases"
+	"vigil/cases/audit"
 	"vigil/evidence"
+	"vigil/photo/watchlist"
 	"vigil/store/crawlstate"
 	"vigil/store/embedded"
-	"vigil/watchlist"
 )
 
 // casesPath is the case registry of a data directory.

@@ -10,12 +10,12 @@ import (
 	"time"
 
 	"vigil"
-	"vigil/audit"
 	"vigil/cases"
+	"vigil/cases/audit"
 	"vigil/evidence"
+	"vigil/photo/watchlist"
 	"vigil/store/crawlstate"
 	"vigil/store/embedded"
-	"vigil/watchlist"
 )
 
 // caseData is a data directory with its stores open, as vigil up holds them.

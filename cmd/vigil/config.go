@@ -26,22 +26,22 @@ import (
 
 	"vigil"
 	"vigil/activities"
-	"vigil/audit"
 	"vigil/cases"
+	"vigil/cases/audit"
 	"vigil/crawler"
-	"vigil/devserver"
 	"vigil/evidence"
 	"vigil/extractors/contacts"
 	"vigil/extractors/imagehash"
 	"vigil/extractors/templates"
-	"vigil/match"
+	"vigil/photo/match"
+	"vigil/photo/watchlist"
 	"vigil/store/capturefs"
 	"vigil/store/crawlstate"
 	"vigil/store/elastic"
 	"vigil/store/embedded"
-	"vigil/watchlist"
 	"vigil/web"
 	"vigil/workflows"
+	"vigil/workflows/devserver"
 )
 
 // roles are the parts of Vigil one process runs. `vigil up` runs them all;

@@ -17,7 +17,7 @@ import (
 
 	"vigil"
 	"vigil/evidence"
-	"vigil/export"
+	"vigil/evidence/export"
 )
 
 // fetchFindings pages through the API's findings of a case.

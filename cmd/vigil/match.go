@@ -15,7 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"vigil"
-	"vigil/watchlist"
+	"vigil/photo/watchlist"
 	"vigil/web"
 )
 

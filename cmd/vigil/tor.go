@@ -13,9 +13,9 @@ import (
 	"sync"
 
 	"vigil/crawler/tor"
-	"vigil/demo"
-	"vigil/tornet"
-	"vigil/torproc"
+	"vigil/crawler/tor/tornet"
+	"vigil/crawler/tor/torproc"
+	"vigil/internal/demo"
 )
 
 // torNet is the network side of `vigil up`: the SOCKS proxy every crawl goes

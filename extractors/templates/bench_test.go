@@ -9,9 +9,9 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
-	"vigil/demo"
 	"vigil/extractors/contacts"
 	"vigil/extractors/htmltext"
+	"vigil/internal/demo"
 )
 
 type benchPage struct {

@@ -12,7 +12,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
-	"vigil/demo"
+	"vigil/internal/demo"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/templates/golden")

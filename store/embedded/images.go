@@ -12,7 +12,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"vigil"
-	"vigil/store/hashindex"
+	"vigil/photo/hashindex"
 )
 
 // Hash sizes in bytes.

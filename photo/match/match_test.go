@@ -22,9 +22,9 @@ import (
 
 func photos(t testing.TB, n int) [][]byte {
 	t.Helper()
-	ps, err := filepath.Glob("../testdata/pdq/photos/*.jpg")
+	ps, err := filepath.Glob("../../testdata/pdq/photos/*.jpg")
 	if err != nil || len(ps) < n {
-		t.Fatalf("want %d photos in ../testdata/pdq/photos, got %d (%v)", n, len(ps), err)
+		t.Fatalf("want %d photos in ../../testdata/pdq/photos, got %d (%v)", n, len(ps), err)
 	}
 	sort.Strings(ps)
 	var out [][]byte

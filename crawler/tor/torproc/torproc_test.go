@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"vigil/crawler/tor"
-	"vigil/tornet"
-	"vigil/torproc"
+	"vigil/crawler/tor/tornet"
+	"vigil/crawler/tor/torproc"
 )
 
 // TestManagedTorBootstrapsOnPrivateNetwork starts a managed tor that joins a

@@ -22,7 +22,7 @@ import (
 
 	"vigil"
 	"vigil/extractors/imagehash"
-	"vigil/store/hashindex"
+	"vigil/photo/hashindex"
 )
 
 // Alert thresholds (DESIGN.md §3, the match band): PDQ ≤ 31 with quality ≥

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"vigil/crawler/tor"
-	"vigil/tornet"
+	"vigil/crawler/tor/tornet"
 )
 
 // TestNetworkServesOnionAndSurvivesOutage starts a private network with two

@@ -41,7 +41,7 @@ import (
 	"time"
 
 	"vigil"
-	"vigil/audit"
+	"vigil/cases/audit"
 	"vigil/store/embedded"
 	"vigil/web"
 )

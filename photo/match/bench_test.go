@@ -18,7 +18,7 @@ import (
 
 	"vigil"
 	"vigil/extractors/imagehash"
-	"vigil/store/hashindex"
+	"vigil/photo/hashindex"
 )
 
 // The match benchmark: 1M images of random PDQ and pHash hashes plus, for

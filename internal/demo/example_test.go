@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 
-	"vigil/demo"
+	"vigil/internal/demo"
 )
 
 func Example() {

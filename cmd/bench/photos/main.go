@@ -52,7 +52,7 @@ import (
 
 	"vigil"
 	"vigil/extractors/imagehash"
-	"vigil/match"
+	"vigil/photo/match"
 	"vigil/store/embedded"
 )
 
