@@ -61,6 +61,39 @@ func Start(cfg Config) (*Server, error) {
 	if cfg.DataDir == "" {
 		return nil, errors.New("devserver: data directory is required")
 	}
+	cfg.withDefaults()
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("devserver: create data directory: %w", err)
+	}
+	ports, err := pickPorts(cfg)
+	if err != nil {
+		return nil, err
+	}
+	sqlConf, err := openSQLite(cfg)
+	if err != nil {
+		return nil, err
+	}
+	srv, err := newServer(cfg, ports, serverConfig(cfg, ports, sqlConf))
+	if err != nil {
+		return nil, err
+	}
+	if err := srv.Start(); err != nil {
+		return nil, fmt.Errorf("devserver: start server: %w", err)
+	}
+	s := &Server{server: srv, frontend: ports.hostPort(ports.frontend), namespace: cfg.Namespace}
+	if cfg.UIPort >= 0 {
+		if cfg.UIPort == 0 {
+			if cfg.UIPort, err = freePort(cfg.IP); err != nil {
+				s.Stop()
+				return nil, err
+			}
+		}
+		s.ui, s.uiAddress = startUI(cfg.IP, cfg.UIPort, s.frontend)
+	}
+	return s, nil
+}
+
+func (cfg *Config) withDefaults() {
 	if cfg.IP == "" {
 		cfg.IP = "127.0.0.1"
 	}
@@ -70,24 +103,36 @@ func Start(cfg Config) (*Server, error) {
 	if cfg.LogLevel == "" {
 		cfg.LogLevel = "warn"
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("devserver: create data directory: %w", err)
-	}
-	var err error
-	if cfg.Port == 0 {
-		if cfg.Port, err = freePort(cfg.IP); err != nil {
-			return nil, err
-		}
-	}
-	ports := make([]int, 4) // frontend HTTP, history, matching, worker
-	for i := range ports {
-		if ports[i], err = freePort(cfg.IP); err != nil {
-			return nil, err
-		}
-	}
-	hostPort := func(p int) string { return net.JoinHostPort(cfg.IP, strconv.Itoa(p)) }
-	frontend := hostPort(cfg.Port)
+}
 
+// servicePorts are the ports of the server's services on one IP.
+type servicePorts struct {
+	ip                                             string
+	frontend, frontendHTTP, history, matching, wrk int
+}
+
+func (p servicePorts) hostPort(port int) string { return net.JoinHostPort(p.ip, strconv.Itoa(port)) }
+
+// pickPorts takes cfg.Port for the frontend (a free one when zero) and free
+// ports for the other services.
+func pickPorts(cfg Config) (servicePorts, error) {
+	p := servicePorts{ip: cfg.IP, frontend: cfg.Port}
+	for _, dst := range []*int{&p.frontend, &p.frontendHTTP, &p.history, &p.matching, &p.wrk} {
+		if *dst != 0 {
+			continue
+		}
+		port, err := freePort(cfg.IP)
+		if err != nil {
+			return p, err
+		}
+		*dst = port
+	}
+	return p, nil
+}
+
+// openSQLite returns the persistence settings of DataDir/temporal.db,
+// creating its schema on first use and the namespace when missing.
+func openSQLite(cfg Config) (*config.SQL, error) {
 	sqlConf := &config.SQL{
 		PluginName:   sqliteplugin.PluginName,
 		DatabaseName: filepath.Join(cfg.DataDir, "temporal.db"),
@@ -113,7 +158,13 @@ func Start(cfg Config) (*Server, error) {
 	if err := sqliteschema.CreateNamespaces(sqlConf, nsConf); err != nil {
 		return nil, fmt.Errorf("devserver: create namespace: %w", err)
 	}
+	return sqlConf, nil
+}
 
+// serverConfig is the static configuration of a one-shard, single-cluster
+// server on ports with sqlConf as its only store.
+func serverConfig(cfg Config, ports servicePorts, sqlConf *config.SQL) *config.Config {
+	frontend := ports.hostPort(ports.frontend)
 	conf := &config.Config{}
 	conf.Global.Membership.MaxJoinDuration = 30e9
 	conf.Global.Membership.BroadcastAddress = cfg.IP
@@ -130,7 +181,7 @@ func Start(cfg Config) (*Server, error) {
 				Enabled:                true,
 				InitialFailoverVersion: 1,
 				RPCAddress:             frontend,
-				HTTPAddress:            hostPort(ports[0]),
+				HTTPAddress:            ports.hostPort(ports.frontendHTTP),
 				ClusterID:              "vigil-embedded",
 			},
 		},
@@ -144,17 +195,21 @@ func Start(cfg Config) (*Server, error) {
 		return s
 	}
 	conf.Services = map[string]config.Service{
-		"frontend": service(cfg.Port, ports[0]),
-		"history":  service(ports[1], 0),
-		"matching": service(ports[2], 0),
-		"worker":   service(ports[3], 0),
+		"frontend": service(ports.frontend, ports.frontendHTTP),
+		"history":  service(ports.history, 0),
+		"matching": service(ports.matching, 0),
+		"worker":   service(ports.wrk, 0),
 	}
 	conf.Archival.History.State = "disabled"
 	conf.Archival.Visibility.State = "disabled"
 	conf.NamespaceDefaults.Archival.History.State = "disabled"
 	conf.NamespaceDefaults.Archival.Visibility.State = "disabled"
 	conf.PublicClient.HostPort = frontend
+	return conf
+}
 
+// newServer builds the server of conf, logging to DataDir/temporal.log.
+func newServer(cfg Config, ports servicePorts, conf *config.Config) (temporal.Server, error) {
 	logger := tlog.NewZapLogger(tlog.BuildZapLogger(tlog.Config{
 		Level:      cfg.LogLevel,
 		OutputFile: filepath.Join(cfg.DataDir, "temporal.log"),
@@ -168,54 +223,41 @@ func Start(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("devserver: claim mapper: %w", err)
 	}
-
-	// A one-shard dev server with production defaults polls its queues
-	// slowly; these values cut a sequential activity from ~100 ms to ~10 ms.
-	// The server's version check calls version-info.temporal.io on start:
-	// a DNS lookup and an outbound connection that an investigation tool
-	// must never make.
-	dyn := dynamicconfig.StaticClient{
-		dynamicconfig.EnableServerVersionCheck.Key():                     false,
-		dynamicconfig.TransferProcessorMaxPollRPS.Key():                  1000,
-		dynamicconfig.TimerProcessorMaxPollRPS.Key():                     1000,
-		dynamicconfig.VisibilityProcessorMaxPollRPS.Key():                1000,
-		dynamicconfig.MatchingNumTaskqueueReadPartitions.Key():           1,
-		dynamicconfig.MatchingNumTaskqueueWritePartitions.Key():          1,
-		dynamicconfig.HistoryCacheHostLevelMaxSize.Key():                 8096,
-		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 100,
-	}
-
 	srv, err := temporal.NewServer(
 		temporal.WithConfig(conf),
 		temporal.ForServices(temporal.DefaultServices),
 		temporal.WithStaticHosts(map[primitives.ServiceName]static.Hosts{
-			primitives.FrontendService: static.SingleLocalHost(frontend),
-			primitives.HistoryService:  static.SingleLocalHost(hostPort(ports[1])),
-			primitives.MatchingService: static.SingleLocalHost(hostPort(ports[2])),
-			primitives.WorkerService:   static.SingleLocalHost(hostPort(ports[3])),
+			primitives.FrontendService: static.SingleLocalHost(ports.hostPort(ports.frontend)),
+			primitives.HistoryService:  static.SingleLocalHost(ports.hostPort(ports.history)),
+			primitives.MatchingService: static.SingleLocalHost(ports.hostPort(ports.matching)),
+			primitives.WorkerService:   static.SingleLocalHost(ports.hostPort(ports.wrk)),
 		}),
 		temporal.WithLogger(logger),
 		temporal.WithAuthorizer(authorizer),
 		temporal.WithClaimMapper(func(*config.Config) authorization.ClaimMapper { return claimMapper }),
-		temporal.WithDynamicConfigClient(dyn),
+		temporal.WithDynamicConfigClient(dynamicConfig),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("devserver: build server: %w", err)
 	}
-	if err := srv.Start(); err != nil {
-		return nil, fmt.Errorf("devserver: start server: %w", err)
-	}
-	s := &Server{server: srv, frontend: frontend, namespace: cfg.Namespace}
-	if cfg.UIPort >= 0 {
-		if cfg.UIPort == 0 {
-			if cfg.UIPort, err = freePort(cfg.IP); err != nil {
-				s.Stop()
-				return nil, err
-			}
-		}
-		s.ui, s.uiAddress = startUI(cfg.IP, cfg.UIPort, frontend)
-	}
-	return s, nil
+	return srv, nil
+}
+
+// dynamicConfig tunes the server for one process on one machine. A
+// one-shard dev server with production defaults polls its queues slowly;
+// these values cut a sequential activity from ~100 ms to ~10 ms. The
+// server's version check calls version-info.temporal.io on start: a DNS
+// lookup and an outbound connection that an investigation tool must never
+// make.
+var dynamicConfig = dynamicconfig.StaticClient{
+	dynamicconfig.EnableServerVersionCheck.Key():                     false,
+	dynamicconfig.TransferProcessorMaxPollRPS.Key():                  1000,
+	dynamicconfig.TimerProcessorMaxPollRPS.Key():                     1000,
+	dynamicconfig.VisibilityProcessorMaxPollRPS.Key():                1000,
+	dynamicconfig.MatchingNumTaskqueueReadPartitions.Key():           1,
+	dynamicconfig.MatchingNumTaskqueueWritePartitions.Key():          1,
+	dynamicconfig.HistoryCacheHostLevelMaxSize.Key():                 8096,
+	dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 100,
 }
 
 // FrontendAddress is the host:port of the frontend gRPC service.
