@@ -18,15 +18,12 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/gocolly/colly/v2"
 	"golang.org/x/net/html"
-
-	"vigil"
 )
 
 // Defaults for the zero values of Config.
@@ -238,59 +235,23 @@ func (c *Crawler) Crawl(ctx context.Context, frontier []Request, scope Scope, ma
 	if err := ctx.Err(); err != nil {
 		return frontier, Stats{}, fmt.Errorf("crawl: %w", err)
 	}
-	st := newCrawlState(frontier, maxPages)
-	col := c.newCollector(ctx, ss, st, seen)
-	imageClient := &http.Client{
-		Jar:       c.cfg.Jar,
-		Transport: c.raw,
-		Timeout:   c.cfg.RequestTimeout,
-		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if len(via) >= MaxRedirects {
-				return fmt.Errorf("stopped after %d redirects", MaxRedirects)
-			}
-			if u, ok := normalizeURL(req.URL); !ok || !ss.allowsHost(u) {
-				return fmt.Errorf("redirect to %s is out of scope", req.URL.Redacted())
-			}
-			return nil
-		},
-	}
-	gates := newHostGates(c.cfg.Politeness)
-	var robots *robotsCache
-	if c.cfg.ObeyRobots {
-		robots = newRobotsCache(imageClient, c.cfg.UserAgent)
-	}
+	b := c.newBatch(ctx, frontier, maxPages, ss, seen, h)
 	if s := c.cfg.Session; s != nil && s.generation() == 0 {
-		if _, _, err := s.ensure(ctx, 0, imageClient, gates, c.cfg.UserAgent, c.cfg.MaxBodyBytes); err != nil {
+		if _, _, err := s.ensure(ctx, 0, b.imageClient, b.gates, c.cfg.UserAgent, c.cfg.MaxBodyBytes); err != nil {
 			return frontier, Stats{}, fmt.Errorf("crawl: %w", err)
 		}
-		st.count(func(s *Stats) { s.Logins++ })
+		b.st.count(func(s *Stats) { s.Logins++ })
 	}
-	stopWatch := context.AfterFunc(ctx, st.halt)
+	stopWatch := context.AfterFunc(ctx, b.st.halt)
 	defer stopWatch()
 
 	var wg sync.WaitGroup
 	for range c.cfg.Concurrency {
-		wg.Go(func() {
-			for {
-				r, ok := st.next()
-				if !ok {
-					return
-				}
-				if robots != nil && !robots.allowed(ctx, r.URL) {
-					st.count(func(s *Stats) { s.Skipped++ })
-					if h.OnSkip != nil {
-						h.OnSkip(r, &TrapError{URL: r.URL, Reason: "disallowed by robots.txt"})
-					}
-					st.finish(nil)
-					continue
-				}
-				c.visit(ctx, col, imageClient, gates, ss, st, seen, h, r)
-			}
-		})
+		wg.Go(func() { b.work(ctx) })
 	}
 	wg.Wait()
 
-	remaining, stats, err = st.result()
+	remaining, stats, err = b.st.result()
 	if err == nil && ctx.Err() != nil && len(remaining) > 0 {
 		err = fmt.Errorf("crawl: %w", ctx.Err())
 	}
@@ -311,6 +272,10 @@ type fetch struct {
 
 const fetchKey = "vigil.fetch"
 
+// newCollector returns the colly collector of one Crawl call: synchronous,
+// through the crawler's raw transport and jar, with none of colly's own
+// caching, robots.txt, filters or visited check, and callbacks that fill
+// each request's fetch.
 func (c *Crawler) newCollector(ctx context.Context, ss *scopeSet, st *crawlState, seen Seen) *colly.Collector {
 	col := colly.NewCollector()
 	// Set after NewCollector, which reads COLLY_* environment variables:
@@ -335,7 +300,19 @@ func (c *Crawler) newCollector(ctx context.Context, ss *scopeSet, st *crawlState
 		col.SetCookieJar(c.cfg.Jar)
 	}
 	col.SetRequestTimeout(c.cfg.RequestTimeout)
-	col.SetRedirectHandler(func(req *http.Request, via []*http.Request) error {
+	col.SetRedirectHandler(c.pageRedirects(ss, st, seen))
+	col.OnResponse(recordResponse)
+	// "head" always exists in a parsed HTML document and is small; from it
+	// the callback reaches the document colly parsed, so HTML is parsed once.
+	col.OnHTML("head", keepDocument)
+	return col
+}
+
+// pageRedirects is the collector's redirect policy: at most MaxRedirects
+// redirects, followed only to a URL in scope that is not the login page and
+// is new in Seen. A redirect not followed is the page's capture.
+func (c *Crawler) pageRedirects(ss *scopeSet, st *crawlState, seen Seen) func(req *http.Request, via []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
 		if len(via) >= MaxRedirects {
 			return fmt.Errorf("stopped after %d redirects", MaxRedirects)
 		}
@@ -350,34 +327,37 @@ func (c *Crawler) newCollector(ctx context.Context, ss *scopeSet, st *crawlState
 			return http.ErrUseLastResponse
 		}
 		return nil
-	})
-	col.OnResponse(func(r *colly.Response) {
-		f := r.Ctx.GetAny(fetchKey).(*fetch)
-		f.answered = true
-		f.status = r.StatusCode
-		if r.Headers != nil {
-			f.header = *r.Headers
-		}
-		f.finalURL = r.Request.URL
-	})
-	// "head" always exists in a parsed HTML document and is small; from it
-	// the callback reaches the document colly parsed, so HTML is parsed once.
-	col.OnHTML("head", func(e *colly.HTMLElement) {
-		f := e.Request.Ctx.GetAny(fetchKey).(*fetch)
-		if f.doc != nil || len(e.DOM.Nodes) == 0 {
-			return
-		}
-		root := e.DOM.Nodes[0]
-		for root.Parent != nil {
-			root = root.Parent
-		}
-		if root.Type != html.DocumentNode {
-			return
-		}
-		f.doc = goquery.NewDocumentFromNode(root)
-		f.doc.Url = e.Request.URL
-	})
-	return col
+	}
+}
+
+// recordResponse keeps the status, headers and final URL of a response in
+// its fetch.
+func recordResponse(r *colly.Response) {
+	f := r.Ctx.GetAny(fetchKey).(*fetch)
+	f.answered = true
+	f.status = r.StatusCode
+	if r.Headers != nil {
+		f.header = *r.Headers
+	}
+	f.finalURL = r.Request.URL
+}
+
+// keepDocument keeps, in its fetch, the HTML document colly parsed, reached
+// from the document's <head> element.
+func keepDocument(e *colly.HTMLElement) {
+	f := e.Request.Ctx.GetAny(fetchKey).(*fetch)
+	if f.doc != nil || len(e.DOM.Nodes) == 0 {
+		return
+	}
+	root := e.DOM.Nodes[0]
+	for root.Parent != nil {
+		root = root.Parent
+	}
+	if root.Type != html.DocumentNode {
+		return
+	}
+	f.doc = goquery.NewDocumentFromNode(root)
+	f.doc.Url = e.Request.URL
 }
 
 // fetchPage sends one page request and waits for its answer, with the
@@ -409,219 +389,6 @@ func (c *Crawler) fetchPage(ctx context.Context, col *colly.Collector, gates *ho
 		err = errors.New("no response")
 	}
 	return f, err
-}
-
-// visit fetches one page, hands it over, and queues its links and images.
-func (c *Crawler) visit(ctx context.Context, col *colly.Collector, imageClient *http.Client, gates *hostGates, ss *scopeSet, st *crawlState, seen Seen, h Handler, r Request) {
-	var etag, lastModified string
-	if c.cfg.Revalidate != nil {
-		etag, lastModified = c.cfg.Revalidate.Validators(r.URL)
-	}
-	sess := c.cfg.Session
-	var (
-		f        *fetch
-		err      error
-		cached   []byte
-		cachedCT string
-	)
-	for attempt := 0; ; attempt++ {
-		gen := 0
-		if sess != nil {
-			gen = sess.generation()
-		}
-		f, err = c.fetchPage(ctx, col, gates, r, etag, lastModified)
-		if err != nil || f.refused != "" {
-			break
-		}
-		if f.status == http.StatusNotModified && (etag != "" || lastModified != "") {
-			cached, cachedCT, err = c.cfg.Revalidate.Cached(ctx, r.URL)
-			if err == nil {
-				break
-			}
-			// The last capture is gone: fetch the page unconditionally.
-			etag, lastModified, cached, err = "", "", nil, nil
-			if attempt < 2 {
-				continue
-			}
-		}
-		if sess == nil || !sess.login.expired(r, f) {
-			break
-		}
-		if attempt >= 2 {
-			st.count(func(s *Stats) { s.Pages++; s.Errors++ })
-			if h.OnError != nil {
-				h.OnError(r, fmt.Errorf("fetch %s: still logged out after logging in again", r.URL))
-			}
-			st.finish(nil)
-			return
-		}
-		_, loggedIn, lerr := sess.ensure(ctx, gen, imageClient, gates, c.cfg.UserAgent, c.cfg.MaxBodyBytes)
-		if lerr != nil {
-			err = lerr
-			if ctx.Err() == nil && vigil.ErrorCode(lerr) != vigil.EUNAVAILABLE {
-				// A refused login stops the crawl; the page is fetched again
-				// by a later batch.
-				st.abort(r, fmt.Errorf("session expired at %s and logging in again failed: %w", r.URL, lerr))
-				return
-			}
-			break
-		}
-		if loggedIn {
-			st.count(func(s *Stats) { s.Logins++ })
-		}
-	}
-	if err != nil {
-		switch {
-		case ctx.Err() != nil:
-			st.abort(r, nil)
-		case vigil.ErrorCode(err) == vigil.EUNAVAILABLE:
-			st.abort(r, fmt.Errorf("crawl stopped at %s: %w", r.URL, err))
-		default:
-			st.count(func(s *Stats) { s.Pages++; s.Errors++ })
-			if h.OnError != nil {
-				h.OnError(r, fmt.Errorf("fetch %s: %w", r.URL, err))
-			}
-			st.finish(nil)
-		}
-		return
-	}
-
-	if f.refused != "" {
-		st.count(func(s *Stats) { s.Pages++; s.Skipped++ })
-		if h.OnSkip != nil {
-			h.OnSkip(r, &TrapError{URL: r.URL, Reason: fmt.Sprintf("content type %q is not allowed", f.refused)})
-		}
-		st.finish(nil)
-		return
-	}
-	body := f.raw.Bytes()
-	received := len(body)
-	truncated := len(body) > c.cfg.MaxBodyBytes
-	if truncated {
-		body = body[:c.cfg.MaxBodyBytes]
-	}
-	ct := f.header.Get("Content-Type")
-	notModified := cached != nil
-	if notModified {
-		body, ct = cached, cachedCT
-		if f.finalURL != nil && strings.Contains(ct, "html") {
-			if doc, err := parseHTML(body, ct, f.finalURL); err == nil {
-				f.doc = doc
-			}
-		}
-	}
-	if ct == "" && len(body) > 0 {
-		ct = http.DetectContentType(body)
-	}
-	finalURL := r.URL
-	if f.finalURL != nil {
-		finalURL = f.finalURL.String()
-	}
-	p := &Page{
-		Request:     r,
-		URL:         finalURL,
-		Status:      f.status,
-		Header:      f.header,
-		Body:        body,
-		Truncated:   truncated,
-		ContentType: ct,
-		FetchedAt:   time.Now().UTC(),
-		Doc:         f.doc,
-		NotModified: notModified,
-	}
-	if sess != nil && sess.redactPage(p) {
-		p.Redacted = true
-	}
-
-	// Links and images are read before OnPage, which may change the tree.
-	var links, images []*url.URL
-	if p.Doc != nil && f.finalURL != nil {
-		base := f.finalURL
-		if href, ok := p.Doc.Find("base[href]").First().Attr("href"); ok {
-			if b, err := base.Parse(strings.TrimSpace(href)); err == nil {
-				base = b
-			}
-		}
-		if (p.Status >= 200 && p.Status < 300 || notModified) && ss.allowsDepth(r.Depth+1) {
-			links = collectURLs(p.Doc, "a[href], area[href]", "href", base, ss)
-		}
-		if c.cfg.FetchImages {
-			images = collectURLs(p.Doc, "img[src]", "src", base, ss)
-		}
-	}
-
-	st.count(func(s *Stats) {
-		s.Pages++
-		s.Bytes += int64(received)
-		if truncated {
-			s.Truncated++
-		}
-		if notModified {
-			s.NotModified++
-		}
-	})
-	if h.OnPage != nil {
-		if err := h.OnPage(p); err != nil {
-			st.abort(r, fmt.Errorf("handle page %s: %w", r.URL, err))
-			return
-		}
-	}
-
-	var next []Request
-	for _, u := range links {
-		key := u.String()
-		if !st.markKnown(key) {
-			continue
-		}
-		if sess != nil {
-			if why := sess.login.avoids(u); why != "" {
-				st.count(func(s *Stats) { s.Skipped++ })
-				if h.OnSkip != nil {
-					h.OnSkip(Request{URL: key, Depth: r.Depth + 1}, &TrapError{URL: key, Reason: why})
-				}
-				continue
-			}
-		}
-		if err := c.cfg.Traps.check(u); err != nil {
-			st.count(func(s *Stats) { s.Skipped++ })
-			if h.OnSkip != nil {
-				h.OnSkip(Request{URL: key, Depth: r.Depth + 1}, err)
-			}
-			continue
-		}
-		if seen.MarkNew(key) {
-			next = append(next, Request{URL: key, Depth: r.Depth + 1})
-		}
-	}
-	st.push(next)
-
-	for _, u := range images {
-		key := u.String()
-		if !st.markImage(key) {
-			continue
-		}
-		done, err := gates.acquire(ctx, key)
-		if err != nil {
-			break
-		}
-		img, err := c.fetchImage(ctx, imageClient, key, r.URL)
-		done()
-		if ctx.Err() != nil {
-			break
-		}
-		if err != nil {
-			st.count(func(s *Stats) { s.ImageErrors++ })
-			if h.OnError != nil {
-				h.OnError(Request{URL: key, Depth: r.Depth + 1}, err)
-			}
-			continue
-		}
-		st.count(func(s *Stats) { s.Images++; s.Bytes += int64(len(img.Body)) })
-		if h.OnImage != nil {
-			h.OnImage(img)
-		}
-	}
-	st.finish(nil)
 }
 
 // collectURLs returns the in-scope URLs in attribute attr of the elements

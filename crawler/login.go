@@ -312,6 +312,29 @@ func (l *Login) do(ctx context.Context, client *http.Client, gates *hostGates, u
 	if err != nil {
 		return nil, fmt.Errorf("login page %s: %w", where, err)
 	}
+	form, err := l.findForm(doc)
+	if err != nil {
+		return nil, err
+	}
+	action, err := l.formAction(doc, form)
+	if err != nil {
+		return nil, err
+	}
+	vals := formValues(form)
+	redact = l.fillIn(form, vals)
+	landed, status, err := l.get(ctx, client, gates, http.MethodPost, action.String(), vals, ua, maxBody)
+	if err != nil {
+		return nil, fmt.Errorf("login form post to %s: %w", action.Redacted(), err)
+	}
+	if why := l.recipe.Success.failure(landed); why != "" {
+		return nil, fmt.Errorf("login to %s failed (status %d): success check: %s (wrong credentials or recipe?): %w", l.page.Host, status, why, ErrLogin)
+	}
+	return redact, nil
+}
+
+// findForm returns the login form of the login page doc: the recipe's Form
+// selector, or else the first form with a password input.
+func (l *Login) findForm(doc *goquery.Document) (*goquery.Selection, error) {
 	sel := l.recipe.Form
 	var form *goquery.Selection
 	if sel != "" {
@@ -323,14 +346,23 @@ func (l *Login) do(ctx context.Context, client *http.Client, gates *hostGates, u
 		sel = "a form with a password input"
 	}
 	if form.Length() == 0 || goquery.NodeName(form) != "form" {
-		return nil, fmt.Errorf("login page %s: %s not found: %w", where, sel, ErrLogin)
+		return nil, fmt.Errorf("login page %s: %s not found: %w", l.page.Redacted(), sel, ErrLogin)
 	}
+	return form, nil
+}
+
+// formAction returns where the login form posts to, resolved against the
+// login page. A form that does not POST (credentials would go into the URL)
+// or posts to another site is refused with ErrLogin.
+func (l *Login) formAction(doc *goquery.Document, form *goquery.Selection) (*url.URL, error) {
+	where := l.page.Redacted()
 	method := strings.ToUpper(strings.TrimSpace(form.AttrOr("method", "get")))
 	if method != http.MethodPost {
 		return nil, fmt.Errorf("login form on %s uses %s: credentials would travel in the URL, refused: %w", where, method, ErrLogin)
 	}
 	action := doc.Url
 	if a, ok := form.Attr("action"); ok && strings.TrimSpace(a) != "" {
+		var err error
 		if action, err = doc.Url.Parse(strings.TrimSpace(a)); err != nil {
 			return nil, fmt.Errorf("login form on %s: bad action: %w", where, ErrLogin)
 		}
@@ -338,6 +370,13 @@ func (l *Login) do(ctx context.Context, client *http.Client, gates *hostGates, u
 	if !strings.EqualFold(action.Host, l.page.Host) || (action.Scheme != "http" && action.Scheme != "https") {
 		return nil, fmt.Errorf("login form on %s posts to another site (%s): refused: %w", where, action.Redacted(), ErrLogin)
 	}
+	return action, nil
+}
+
+// formValues returns what a browser would submit for form as it stands:
+// every named input (checked ones only for checkboxes and radio buttons; no
+// buttons or files), textarea and select (its selected or first option).
+func formValues(form *goquery.Selection) url.Values {
 	vals := url.Values{}
 	form.Find("input[name], select[name], textarea[name]").Each(func(_ int, in *goquery.Selection) {
 		name := in.AttrOr("name", "")
@@ -366,6 +405,13 @@ func (l *Login) do(ctx context.Context, client *http.Client, gates *hostGates, u
 			}
 		}
 	})
+	return vals
+}
+
+// fillIn sets the recipe's fields and the credentials in vals, and returns
+// the credentials to redact from pages: those posted into a password input
+// of form or, if none was, every credential.
+func (l *Login) fillIn(form *goquery.Selection, vals url.Values) (redact [][]byte) {
 	for k, v := range l.recipe.Fields {
 		vals.Set(k, v)
 	}
@@ -383,14 +429,7 @@ func (l *Login) do(ctx context.Context, client *http.Client, gates *hostGates, u
 			redact = append(redact, []byte(v))
 		}
 	}
-	landed, status, err := l.get(ctx, client, gates, http.MethodPost, action.String(), vals, ua, maxBody)
-	if err != nil {
-		return nil, fmt.Errorf("login form post to %s: %w", action.Redacted(), err)
-	}
-	if why := l.recipe.Success.failure(landed); why != "" {
-		return nil, fmt.Errorf("login to %s failed (status %d): success check: %s (wrong credentials or recipe?): %w", l.page.Host, status, why, ErrLogin)
-	}
-	return redact, nil
+	return redact
 }
 
 // get sends one login request (following redirects) and parses the answer.

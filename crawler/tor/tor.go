@@ -7,6 +7,10 @@
 // The SOCKS5 client is this package's own (RFC 1928 and RFC 1929, see
 // socks.go), so that tor's reply codes come back structured as *SOCKSError
 // and an unreachable proxy as *ProxyError.
+//
+// A Router hands each crawl its transport: it refuses every request while
+// the network is still starting, and puts a Gate in front of a managed tor
+// that has not bootstrapped yet (gate.go, router.go).
 package tor
 
 import (

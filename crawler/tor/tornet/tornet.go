@@ -189,19 +189,9 @@ func findBinary(given, name string) (string, error) {
 // build allocates ports, starts the backends, generates keys and writes
 // every torrc.
 func (n *Network) build(ctx context.Context) error {
-	names := make([]string, 0, len(n.cfg.Services))
-	for _, s := range n.cfg.Services {
-		if !nameRE.MatchString(s.Name) || s.Name == "client" || strings.HasPrefix(s.Name, "auth") {
-			return fmt.Errorf("tornet: bad service name %q (letters and digits, not client or auth*)", s.Name)
-		}
-		if _, dup := n.services[s.Name]; dup {
-			return fmt.Errorf("tornet: service %q configured twice", s.Name)
-		}
-		n.services[s.Name] = &service{}
-		names = append(names, s.Name)
+	if err := n.nameServices(); err != nil {
+		return err
 	}
-	n.order = names
-
 	// Ports: each authority an ORPort and a DirPort, the client a SocksPort
 	// and a ControlPort, every backend one.
 	ports, err := n.allocPorts(2*numAuths + 2)
@@ -219,6 +209,52 @@ func (n *Network) build(ctx context.Context) error {
 			orPort: ports[2*i], dirPort: ports[2*i+1]})
 	}
 	n.client = &node{name: "client", dir: filepath.Join(n.dir, "client"), socksPort: ports[2*numAuths], ctlPort: ports[2*numAuths+1]}
+	if err := n.startBackends(); err != nil {
+		return err
+	}
+	for _, nd := range n.nodes() {
+		if err := os.MkdirAll(filepath.Join(nd.dir, "keys"), 0o700); err != nil {
+			return fmt.Errorf("tornet: %w", err)
+		}
+		if err := os.Chmod(nd.dir, 0o700); err != nil {
+			return fmt.Errorf("tornet: %w", err)
+		}
+	}
+
+	t0 := time.Now()
+	if err := n.genKeys(ctx); err != nil {
+		return err
+	}
+	n.cfg.Logf("tornet: keys ready in %v", time.Since(t0).Round(time.Millisecond))
+	hsdirs, err := n.readAuthorities()
+	if err != nil {
+		return err
+	}
+	return n.writeTorrcs(hsdirs)
+}
+
+// nameServices checks the names of the configured services and records
+// them, in order.
+func (n *Network) nameServices() error {
+	names := make([]string, 0, len(n.cfg.Services))
+	for _, s := range n.cfg.Services {
+		if !nameRE.MatchString(s.Name) || s.Name == "client" || strings.HasPrefix(s.Name, "auth") {
+			return fmt.Errorf("tornet: bad service name %q (letters and digits, not client or auth*)", s.Name)
+		}
+		if _, dup := n.services[s.Name]; dup {
+			return fmt.Errorf("tornet: service %q configured twice", s.Name)
+		}
+		n.services[s.Name] = &service{}
+		names = append(names, s.Name)
+	}
+	n.order = names
+	return nil
+}
+
+// startBackends gives every service its node and its backend: a Backend
+// handler served on a free 127.0.0.1 port, or the caller's Addr, which must
+// be 127.0.0.1:PORT.
+func (n *Network) startBackends() error {
 	for _, s := range n.cfg.Services {
 		svc := n.services[s.Name]
 		svc.node = &node{name: "hs-" + s.Name, dir: filepath.Join(n.dir, "hs-"+s.Name)}
@@ -239,125 +275,42 @@ func (n *Network) build(ctx context.Context) error {
 			svc.backend = s.Addr
 		}
 	}
+	return nil
+}
+
+// nodes returns every node of the network: the authorities, the client and
+// the onion services in order.
+func (n *Network) nodes() []*node {
 	all := append(append([]*node{}, n.auths...), n.client)
-	for _, name := range names {
+	for _, name := range n.order {
 		all = append(all, n.services[name].node)
 	}
-	for _, nd := range all {
-		if err := os.MkdirAll(filepath.Join(nd.dir, "keys"), 0o700); err != nil {
-			return fmt.Errorf("tornet: %w", err)
-		}
-		if err := os.Chmod(nd.dir, 0o700); err != nil {
-			return fmt.Errorf("tornet: %w", err)
-		}
-	}
+	return all
+}
 
-	t0 := time.Now()
-	if err := n.genKeys(ctx); err != nil {
-		return err
-	}
-	n.cfg.Logf("tornet: keys ready in %v", time.Since(t0).Round(time.Millisecond))
-
-	var dirAuths strings.Builder
-	var hsdirs []string
+// readAuthorities reads the fingerprints of the authorities' generated keys
+// into the network's DirAuthority lines, and returns the relays' identities
+// for TestingDirAuthVoteHSDir.
+func (n *Network) readAuthorities() (hsdirs []string, err error) {
 	for _, a := range n.auths {
 		cert, err := os.ReadFile(filepath.Join(a.dir, "keys", "authority_certificate"))
 		if err != nil {
-			return fmt.Errorf("tornet: %w", err)
+			return nil, fmt.Errorf("tornet: %w", err)
 		}
 		v3 := fieldAfter(string(cert), "fingerprint ")
 		fpFile, err := os.ReadFile(filepath.Join(a.dir, "fingerprint"))
 		if err != nil {
-			return fmt.Errorf("tornet: %w", err)
+			return nil, fmt.Errorf("tornet: %w", err)
 		}
 		f := strings.Fields(string(fpFile))
 		if len(f) < 2 || len(v3) != 40 || len(f[1]) != 40 {
-			return fmt.Errorf("tornet: cannot read the fingerprints of %s", a.name)
+			return nil, fmt.Errorf("tornet: cannot read the fingerprints of %s", a.name)
 		}
 		line := fmt.Sprintf("DirAuthority tn%s orport=%d v3ident=%s %s:%d %s", a.name, a.orPort, v3, host, a.dirPort, f[1])
 		n.dirAuths = append(n.dirAuths, line)
-		dirAuths.WriteString(line + "\n")
 		hsdirs = append(hsdirs, "$"+f[1])
 	}
-
-	// The first consensus becomes valid firstConsensus from now: voting
-	// intervals start at midnight UTC plus the offset.
-	offset := (time.Now().Add(firstConsensus).Unix()) % votingInterval
-	common := func(nd *node) string {
-		var b strings.Builder
-		fmt.Fprintf(&b, `# generated by vigil/tornet
-TestingTorNetwork 1
-DataDirectory %[1]s
-RunAsDaemon 0
-__OwningControllerProcess %[2]d
-Nickname tn%[3]s
-Log notice file %[1]s/notice.log
-SafeLogging 0
-LogTimeGranularity 1
-ShutdownWaitLength 0
-GeoIPFile %[4]s/empty
-GeoIPv6File %[4]s/empty
-ClientUseIPv6 0
-PathsNeededToBuildCircuits 0.67
-V3AuthNIntervalsValid 2
-%[5]s`, nd.dir, os.Getpid(), strings.ReplaceAll(nd.name, "-", ""), n.dir, dirAuths.String())
-		return b.String()
-	}
-	for _, a := range n.auths {
-		a.torrc = common(a) + fmt.Sprintf(`SocksPort 0
-ORPort %[1]s:%[2]d
-Address %[1]s
-AddressDisableIPv6 1
-ContactInfo tornet-%[3]s@localhost.invalid
-AssumeReachable 1
-ExitRelay 0
-ExitPolicy reject *:*
-ServerDNSResolvConfFile %[4]s/resolv.conf
-ServerDNSDetectHijacking 0
-ServerDNSTestAddresses
-DirPort %[1]s:%[5]d
-AuthoritativeDirectory 1
-V3AuthoritativeDirectory 1
-TestingDirAuthVoteGuard *
-TestingDirAuthVoteHSDir %[6]s
-AuthDirVoteStableGuaranteeMinUptime 0
-AuthDirVoteStableGuaranteeMTBF 0
-TestingV3AuthInitialVotingInterval %[7]d
-TestingV3AuthInitialVoteDelay 2
-TestingV3AuthInitialDistDelay 2
-TestingV3AuthVotingStartOffset %[8]d
-V3AuthVotingInterval %[7]d
-V3AuthVoteDelay 2
-V3AuthDistDelay 2
-`, host, a.orPort, a.name, n.dir, a.dirPort, strings.Join(hsdirs, ","), votingInterval, offset)
-	}
-	for _, name := range names {
-		svc := n.services[name]
-		nd := svc.node
-		// Entry guards make tiny networks flaky (the guard is drawn as the
-		// last hop too); the service outlives the client's use of a
-		// rendezvous circuit (MaxCircuitDirtiness), so the client always
-		// retires it first.
-		nd.torrc = common(nd) + fmt.Sprintf(`UseEntryGuards 0
-Log [rend]info file %[1]s/rend.log
-SocksPort 0
-MaxCircuitDirtiness 1 day
-HiddenServiceDir %[1]s/hs
-HiddenServicePort 80 %[2]s
-`, nd.dir, svc.backend)
-	}
-	n.client.torrc = common(n.client) + fmt.Sprintf(`UseEntryGuards 0
-SocksPort %[1]s:%[2]d ExtendedErrors IsolateSOCKSAuth
-ControlPort %[1]s:%[3]d
-CookieAuthentication 1
-`, host, n.client.socksPort, n.client.ctlPort)
-	for _, nd := range all {
-		nd.torrcPath = filepath.Join(nd.dir, "torrc")
-		if err := writeFile(nd.torrcPath, nd.torrc); err != nil {
-			return err
-		}
-	}
-	return nil
+	return hsdirs, nil
 }
 
 // launch starts the authorities, then, once their consensus lists every

@@ -264,6 +264,9 @@ func (t *Tor) ControlAddr() string { return t.control }
 // CookieFile returns the path of the control port's authentication cookie.
 func (t *Tor) CookieFile() string { return t.cookie }
 
+// A managed tor is what a tor.Gate waits for.
+var _ tor.BootstrapStatus = (*Tor)(nil)
+
 // Status returns the last bootstrap state read from tor, and an error if
 // tor could not be asked (it exited, or its control port does not answer).
 func (t *Tor) Status() (tor.Bootstrap, error) {
