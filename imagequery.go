@@ -8,6 +8,9 @@ const (
 	DefaultPHashRadius = 10
 	DefaultImageLimit  = 100
 	MaxImageLimit      = 10000
+	// MinPDQQuality is the PDQ quality below which a hash is not matched
+	// on (DESIGN.md §3).
+	MinPDQQuality = 50
 )
 
 // MatchOptions tune a photo match. The zero value searches the review band

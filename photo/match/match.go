@@ -11,14 +11,12 @@ package match
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
 	"vigil"
-	"vigil/extractors/imagehash"
 )
 
 // Thresholds of the bands (DESIGN.md §3).
@@ -36,31 +34,37 @@ const (
 	// within 8 of a crop variant.
 	PHashCropMatch = 8
 	// MinQuality is the PDQ quality below which a hash is not matched on.
-	MinQuality = imagehash.MinQuality
+	MinQuality = vigil.MinPDQQuality
 )
 
+// QueryHasher hashes a query photo in memory into the hashes to search for
+// (the original and its variants). An image that cannot be decoded or is
+// too small is an EINVALID error; one over the size or pixel limits an
+// ETOOLARGE error. *imagehash.Hasher implements it.
+type QueryHasher interface {
+	QueryVariants(data []byte) ([]vigil.QueryHash, error)
+}
+
 // Matcher matches photos against an image index. Both fields are required.
-// It is safe for concurrent use when Index is.
+// It is safe for concurrent use when Hasher and Index are.
 type Matcher struct {
-	Hasher *imagehash.Hasher
+	Hasher QueryHasher
 	Index  vigil.ImageIndex
 }
 
-// Variants returns the query hashes of the image data (see
-// imagehash.Hasher.QueryVariants). An image that cannot be decoded or is
-// too small yields an EINVALID error; one over the size or pixel limits an
-// ETOOLARGE error.
+// Variants returns the query hashes of the image data (see QueryHasher).
+// An image that cannot be decoded or is too small yields an EINVALID error;
+// one over the size or pixel limits an ETOOLARGE error; other errors are
+// returned wrapped.
 func (m *Matcher) Variants(data []byte) ([]vigil.QueryHash, error) {
 	qs, err := m.Hasher.QueryVariants(data)
 	switch {
 	case err == nil:
 		return qs, nil
-	case errors.Is(err, imagehash.ErrTooLarge):
-		return nil, fmt.Errorf("%w: %w", vigil.Errorf(vigil.ETOOLARGE, "image too large: %v", err), err)
-	case errors.Is(err, imagehash.ErrNotImage), errors.Is(err, imagehash.ErrTooSmall):
-		return nil, fmt.Errorf("%w: %w", vigil.Errorf(vigil.EINVALID, "cannot hash the image: %v", err), err)
+	case vigil.ErrorCode(err) == vigil.EINTERNAL:
+		return nil, fmt.Errorf("hash query image: %w", err)
 	}
-	return nil, fmt.Errorf("hash query image: %w", err)
+	return nil, err
 }
 
 // Match hashes data in memory and returns the stored images near it, as

@@ -71,6 +71,9 @@ func stored(t testing.TB, h *imagehash.Hasher, id, page string, data []byte, at 
 	}
 }
 
+// The hasher crawled images go through is the one a query goes through.
+var _ QueryHasher = (*imagehash.Hasher)(nil)
+
 func newMatcher(t testing.TB, images ...vigil.Image) *Matcher {
 	t.Helper()
 	st, err := embedded.Open(embedded.Config{Dir: t.TempDir()})

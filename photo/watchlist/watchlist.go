@@ -22,7 +22,6 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"vigil"
-	"vigil/extractors/imagehash"
 	"vigil/photo/hashindex"
 )
 
@@ -31,7 +30,7 @@ import (
 const (
 	PDQRadius   = 31
 	PHashRadius = 10
-	MinQuality  = imagehash.MinQuality
+	MinQuality  = vigil.MinPDQQuality
 )
 
 // Entry is one hash of a watchlist.
