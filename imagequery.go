@@ -8,7 +8,26 @@ const (
 	DefaultPHashRadius = 10
 	DefaultImageLimit  = 100
 	MaxImageLimit      = 10000
+	// MinPDQQuality is the PDQ quality below which a hash is not matched
+	// on (DESIGN.md §3).
+	MinPDQQuality = 50
 )
+
+// MatchOptions tune a photo match. The zero value searches the review band
+// (PDQ ≤ 63, pHash ≤ 12) and returns at most DefaultImageLimit hits.
+type MatchOptions struct {
+	// PDQRadius is the largest PDQ distance returned; 0 means the review
+	// band (63) and a negative value leaves PDQ out. Values above 256 are
+	// cut to 256.
+	PDQRadius int
+	// PHashRadius is the largest pHash64 distance returned; 0 means the
+	// review band (12) and a negative value leaves pHash out. Values above
+	// 64 are cut to 64.
+	PHashRadius int
+	// Limit caps the hits returned; 0 means DefaultImageLimit, values above
+	// MaxImageLimit are cut to MaxImageLimit.
+	Limit int
+}
 
 // HashSize returns the size in bytes of an algorithm's hash, and false for
 // an unknown algorithm.

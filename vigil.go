@@ -1,6 +1,8 @@
 // Package vigil is the domain vocabulary of Vigil: the documents a crawl
-// captures, the findings extractors pull from them, the image hashes, and the
-// few interfaces that several packages share (the index stores).
+// captures, the findings extractors pull from them, the image hashes and the
+// watchlist alerts raised on them, the queries the stores answer (validated
+// once, by their Plan methods, for every store), and the few interfaces that
+// several packages share (the index stores).
 //
 // Every other package imports this one; it imports none of them.
 package vigil

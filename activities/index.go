@@ -6,7 +6,6 @@ import (
 
 	"vigil"
 	"vigil/crawler"
-	"vigil/photo/watchlist"
 	"vigil/workflows"
 )
 
@@ -14,7 +13,7 @@ import (
 // alerts it newly raised (none for images it has already alerted on).
 // *watchlist.DB implements it.
 type WatchlistChecker interface {
-	Check(images []vigil.Image) ([]watchlist.Alert, error)
+	Check(images []vigil.Image) ([]vigil.Alert, error)
 }
 
 // IndexBatch runs the extractors over a batch's pending captures and writes

@@ -89,7 +89,7 @@ func TestIndexBatchChecksImagesAgainstWatchlists(t *testing.T) {
 		t.Fatal(err)
 	}
 	pageURL := srv.URL + target.PagePaths[0]
-	var mine []watchlist.Alert
+	var mine []vigil.Alert
 	for _, al := range alerts {
 		if al.Image.PageURL == pageURL && al.Image.URL == srv.URL+target.Path {
 			mine = append(mine, al)

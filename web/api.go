@@ -44,7 +44,7 @@ func parseQuery(v url.Values) (vigil.Query, error) {
 	if q.Offset, err = parseInt(v.Get("offset"), 0, 100000); err != nil {
 		return q, vigil.Errorf(vigil.EINVALID, "offset: %v", err)
 	}
-	if q.Limit, err = parseInt(v.Get("limit"), 0, 1000); err != nil {
+	if q.Limit, err = parseInt(v.Get("limit"), 0, vigil.MaxSearchLimit); err != nil {
 		return q, vigil.Errorf(vigil.EINVALID, "limit: %v", err)
 	}
 	if len(q.Text) > 1000 {
@@ -128,7 +128,7 @@ func (s *Server) findings(w http.ResponseWriter, r *http.Request) {
 		writeError(w, vigil.Errorf(vigil.EINVALID, "offset: %v", err))
 		return
 	}
-	if q.Limit, err = parseInt(v.Get("limit"), 0, 10000); err != nil {
+	if q.Limit, err = parseInt(v.Get("limit"), 0, vigil.MaxFindingLimit); err != nil {
 		writeError(w, vigil.Errorf(vigil.EINVALID, "limit: %v", err))
 		return
 	}

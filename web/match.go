@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,30 +12,29 @@ import (
 	"strings"
 
 	"vigil"
-	"vigil/photo/match"
-	"vigil/photo/watchlist"
 )
 
 // Photo match, watchlist and alert API (Config.Matcher, Config.Watchlist):
 //
 //	POST /api/match        multipart field "image" → []vigil.ImageHit
-//	GET  /api/watchlists   → []watchlist.List
-//	POST /api/watchlists   ?name=LIST, body CSV/TSV (or multipart field "file") → 201 watchlist.ImportResult
-//	GET  /api/alerts       ?limit=N → []watchlist.Alert, newest first
+//	GET  /api/watchlists   → []vigil.Watchlist
+//	POST /api/watchlists   ?name=LIST, body CSV/TSV (or multipart field "file") → 201 vigil.WatchlistImport
+//	GET  /api/alerts       ?limit=N → []vigil.Alert, newest first
 
 // PhotoMatcher hashes a photo and searches the index; *match.Matcher
 // implements it (see there for the errors).
 type PhotoMatcher interface {
 	Variants(data []byte) ([]vigil.QueryHash, error)
-	MatchHashes(ctx context.Context, qs []vigil.QueryHash, opt match.Options) ([]vigil.ImageHit, error)
+	MatchHashes(ctx context.Context, qs []vigil.QueryHash, opt vigil.MatchOptions) ([]vigil.ImageHit, error)
 }
 
 // Watchlists imports and lists watchlists and their alerts;
-// *watchlist.DB implements it.
+// *watchlist.DB implements it. ImportFile parses a watchlist file (CSV or
+// TSV) and returns an EINVALID error for a malformed one.
 type Watchlists interface {
-	Lists() ([]watchlist.List, error)
-	Import(name string, rows []watchlist.Row) (watchlist.ImportResult, error)
-	Alerts(limit int) ([]watchlist.Alert, error)
+	Lists() ([]vigil.Watchlist, error)
+	ImportFile(name string, r io.Reader) (vigil.WatchlistImport, error)
+	Alerts(limit int) ([]vigil.Alert, error)
 }
 
 // MaxPhotoBytes bounds an uploaded photo; a larger one is refused with 413.
@@ -100,7 +100,7 @@ func (s *Server) matchPhoto(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := r.URL.Query()
-	var opt match.Options
+	var opt vigil.MatchOptions
 	var err error
 	if opt.PDQRadius, err = parseInt(v.Get("max_distance"), 0, 256); err != nil {
 		writeError(w, vigil.Errorf(vigil.EINVALID, "max_distance: %v", err))
@@ -110,7 +110,7 @@ func (s *Server) matchPhoto(w http.ResponseWriter, r *http.Request) {
 		writeError(w, vigil.Errorf(vigil.EINVALID, "phash_distance: %v", err))
 		return
 	}
-	if opt.Limit, err = parseInt(v.Get("limit"), 0, match.MaxLimit); err != nil {
+	if opt.Limit, err = parseInt(v.Get("limit"), 0, vigil.MaxImageLimit); err != nil {
 		writeError(w, vigil.Errorf(vigil.EINVALID, "limit: %v", err))
 		return
 	}
@@ -148,7 +148,7 @@ func (s *Server) matchPhoto(w http.ResponseWriter, r *http.Request) {
 
 // matchAudit is the audit record of a match: the query image's own hashes
 // (variant "original") and the radii.
-func matchAudit(qs []vigil.QueryHash, opt match.Options) map[string]string {
+func matchAudit(qs []vigil.QueryHash, opt vigil.MatchOptions) map[string]string {
 	m := map[string]string{"variants": strconv.Itoa(len(qs))}
 	for _, q := range qs {
 		if q.Variant == "original" {
@@ -209,25 +209,18 @@ func (s *Server) importWatchlist(w http.ResponseWriter, r *http.Request) {
 	var data []byte
 	var err error
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
-		data, err = readPart(w, r, "file", watchlist.MaxImportBytes)
+		data, err = readPart(w, r, "file", vigil.MaxWatchlistBytes)
 	} else {
-		data, err = io.ReadAll(http.MaxBytesReader(w, r.Body, watchlist.MaxImportBytes))
+		data, err = io.ReadAll(http.MaxBytesReader(w, r.Body, vigil.MaxWatchlistBytes))
 		if err != nil {
-			err = bodyError(err, watchlist.MaxImportBytes)
+			err = bodyError(err, vigil.MaxWatchlistBytes)
 		}
 	}
 	if err != nil {
 		writeError(w, err)
 		return
 	}
-	rows, err := watchlist.Parse(strings.NewReader(string(data)))
-	if err != nil {
-		err = vigil.Errorf(vigil.EINVALID, "%v", err)
-	}
-	var res watchlist.ImportResult
-	if err == nil {
-		res, err = db.Import(name, rows)
-	}
+	res, err := db.ImportFile(name, bytes.NewReader(data))
 	outcome := fmt.Sprintf("%d rows, %d added, %d updated", res.Rows, res.Added, res.Updated)
 	if err != nil {
 		outcome = "error: " + vigil.ErrorMessage(err)
@@ -263,7 +256,7 @@ func (s *Server) listAlerts(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if as == nil {
-		as = []watchlist.Alert{}
+		as = []vigil.Alert{}
 	}
 	writeJSON(w, http.StatusOK, as)
 }

@@ -193,7 +193,7 @@ func TestWatchlistAndAlertsAPI(t *testing.T) {
 		t.Fatalf("alerts: %d %s; want an empty array", rec.Code, rec.Body)
 	}
 	rec = do("POST", "/api/watchlists?name=partner", "algorithm,hash,label\nmd5,098f6bcd4621d373cade4e832627b4f6,victim\n")
-	var res watchlist.ImportResult
+	var res vigil.WatchlistImport
 	json.Unmarshal(rec.Body.Bytes(), &res)
 	if rec.Code != 201 || res.Added != 1 || res.List != "partner" {
 		t.Fatalf("import: %d %s", rec.Code, rec.Body)
@@ -206,7 +206,7 @@ func TestWatchlistAndAlertsAPI(t *testing.T) {
 		t.Fatalf("import without a name: %d", rec.Code)
 	}
 	rec = do("GET", "/api/watchlists", "")
-	var ls []watchlist.List
+	var ls []vigil.Watchlist
 	json.Unmarshal(rec.Body.Bytes(), &ls)
 	if rec.Code != 200 || len(ls) != 1 || ls[0].Name != "partner" || ls[0].Entries != 1 {
 		t.Fatalf("lists: %d %s", rec.Code, rec.Body)

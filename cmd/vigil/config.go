@@ -554,22 +554,22 @@ func (s *sharedWatchlists) with(fn func(*watchlist.DB) error) error {
 	return ferr
 }
 
-func (s *sharedWatchlists) Lists() (out []watchlist.List, err error) {
+func (s *sharedWatchlists) Lists() (out []vigil.Watchlist, err error) {
 	err = s.with(func(db *watchlist.DB) error { out, err = db.Lists(); return err })
 	return out, err
 }
 
-func (s *sharedWatchlists) Import(name string, rows []watchlist.Row) (res watchlist.ImportResult, err error) {
-	err = s.with(func(db *watchlist.DB) error { res, err = db.Import(name, rows); return err })
+func (s *sharedWatchlists) ImportFile(name string, r io.Reader) (res vigil.WatchlistImport, err error) {
+	err = s.with(func(db *watchlist.DB) error { res, err = db.ImportFile(name, r); return err })
 	return res, err
 }
 
-func (s *sharedWatchlists) Alerts(limit int) (out []watchlist.Alert, err error) {
+func (s *sharedWatchlists) Alerts(limit int) (out []vigil.Alert, err error) {
 	err = s.with(func(db *watchlist.DB) error { out, err = db.Alerts(limit); return err })
 	return out, err
 }
 
-func (s *sharedWatchlists) Check(images []vigil.Image) (out []watchlist.Alert, err error) {
+func (s *sharedWatchlists) Check(images []vigil.Image) (out []vigil.Alert, err error) {
 	err = s.with(func(db *watchlist.DB) error { out, err = db.Check(images); return err })
 	return out, err
 }

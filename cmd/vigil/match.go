@@ -173,7 +173,7 @@ idempotent. Every image crawled afterwards is checked: a hit raises an alert
 			if list == "" {
 				list = strings.TrimSuffix(filepath.Base(args[0]), filepath.Ext(args[0]))
 			}
-			var res watchlist.ImportResult
+			var res vigil.WatchlistImport
 			if err := c.send(cmd.Context(), "POST", "/api/watchlists?name="+url.QueryEscape(list), "text/csv", data, &res); err != nil {
 				return err
 			}
@@ -194,7 +194,7 @@ idempotent. Every image crawled afterwards is checked: a hit raises an alert
 			if err != nil {
 				return err
 			}
-			var lists []watchlist.List
+			var lists []vigil.Watchlist
 			if err := c.do(cmd.Context(), "GET", "/api/watchlists", nil, &lists); err != nil {
 				return err
 			}
@@ -241,7 +241,7 @@ func newAlertsCmd() *cobra.Command {
 			if limit < 0 || limit > 10000 {
 				return usagef("--limit must be 0..10000")
 			}
-			var alerts []watchlist.Alert
+			var alerts []vigil.Alert
 			if err := c.do(cmd.Context(), "GET", "/api/alerts?limit="+strconv.Itoa(limit), nil, &alerts); err != nil {
 				return err
 			}

@@ -123,8 +123,9 @@ func (c *collector) isClaimed(i int) bool {
 	return false
 }
 
-// snippet returns the text around text[start:end] with white space collapsed,
-// cut at rune boundaries and at most 40 bytes of a long match.
+// snippet returns the text around text[start:end] as vigil.CleanText shows
+// it (white space collapsed), cut at rune boundaries and at most 40 bytes
+// of a long match.
 func snippet(text string, start, end int) string {
 	lo := max(0, start-snippetContext)
 	if end-start > 2*snippetContext {
@@ -137,37 +138,17 @@ func snippet(text string, start, end int) string {
 	for hi < len(text) && !utf8.RuneStart(text[hi]) {
 		hi++
 	}
-	return collapse(text[lo:hi])
+	return vigil.CleanText(text[lo:hi])
 }
 
 func clip(s string, n int) string {
 	if len(s) <= n {
-		return collapse(s)
+		return vigil.CleanText(s)
 	}
 	for n > 0 && !utf8.RuneStart(s[n]) {
 		n--
 	}
-	return collapse(s[:n])
-}
-
-// collapse replaces runs of white space with one space, trims the ends and
-// replaces invalid UTF-8.
-func collapse(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
-	space := false
-	for _, r := range s {
-		if r == ' ' || r == '\n' || r == '\t' || r == '\r' || r == '\f' || r == '\v' {
-			space = b.Len() > 0
-			continue
-		}
-		if space {
-			b.WriteByte(' ')
-			space = false
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
+	return vigil.CleanText(s[:n])
 }
 
 func lowerASCII(s string) string {

@@ -2,6 +2,7 @@ package imagehash
 
 import (
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"image"
 
@@ -10,7 +11,7 @@ import (
 
 // MinQuality is the PDQ quality below which a hash is not used for matching
 // (DESIGN.md §3).
-const MinQuality = 50
+const MinQuality = vigil.MinPDQQuality
 
 // Crop is one crop a query tries: Scale of each side kept (0 < Scale ≤ 1),
 // anchored at Anchor ("center", "topleft", "topright", "bottomleft",
@@ -76,8 +77,24 @@ func (c Crop) Rect(b image.Rectangle) image.Rectangle {
 // "original", "rot90", "rot180", "rot270", "flipx", "flipy", "flipplus",
 // "flipminus"), left out when its PDQ quality is below MinQuality; and the
 // pHash of the preprocessed image ("original") and of each of QueryCrops
-// (e.g. "crop-0.85-center"). It refuses images as Hash does.
+// (e.g. "crop-0.85-center"). It refuses images as Hash does, with a code
+// for the edge: an ETOOLARGE error wrapping ErrTooLarge, an EINVALID error
+// wrapping ErrNotImage or ErrTooSmall.
 func (h *Hasher) QueryVariants(data []byte) ([]vigil.QueryHash, error) {
+	qs, err := h.queryVariants(data)
+	switch {
+	case err == nil:
+		return qs, nil
+	case errors.Is(err, ErrTooLarge):
+		return nil, fmt.Errorf("%w: %w", vigil.Errorf(vigil.ETOOLARGE, "image too large: %v", err), err)
+	case errors.Is(err, ErrNotImage), errors.Is(err, ErrTooSmall):
+		return nil, fmt.Errorf("%w: %w", vigil.Errorf(vigil.EINVALID, "cannot hash the image: %v", err), err)
+	}
+	return nil, err
+}
+
+// queryVariants computes QueryVariants' hashes; its errors are Hash's.
+func (h *Hasher) queryVariants(data []byte) ([]vigil.QueryHash, error) {
 	if len(data) > h.cfg.MaxBytes {
 		return nil, fmt.Errorf("%d bytes, limit %d: %w", len(data), h.cfg.MaxBytes, ErrTooLarge)
 	}

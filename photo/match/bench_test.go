@@ -194,11 +194,11 @@ func BenchmarkMatch1M(b *testing.B) {
 	for _, c := range []struct {
 		name   string
 		single bool
-		opt    Options
+		opt    vigil.MatchOptions
 	}{
-		{"single", true, Options{PDQRadius: PDQMatch, PHashRadius: -1}},
-		{"full", false, Options{PDQRadius: PDQMatch, PHashRadius: PHashMatch}},
-		{"full-review", false, Options{}},
+		{"single", true, vigil.MatchOptions{PDQRadius: PDQMatch, PHashRadius: -1}},
+		{"full", false, vigil.MatchOptions{PDQRadius: PDQMatch, PHashRadius: PHashMatch}},
+		{"full-review", false, vigil.MatchOptions{}},
 	} {
 		for _, brute := range []bool{false, true} {
 			name := c.name + "/mih"

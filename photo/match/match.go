@@ -11,14 +11,12 @@ package match
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
 	"vigil"
-	"vigil/extractors/imagehash"
 )
 
 // Thresholds of the bands (DESIGN.md §3).
@@ -36,57 +34,42 @@ const (
 	// within 8 of a crop variant.
 	PHashCropMatch = 8
 	// MinQuality is the PDQ quality below which a hash is not matched on.
-	MinQuality = imagehash.MinQuality
+	MinQuality = vigil.MinPDQQuality
 )
 
-// Limits of Options.Limit.
-const (
-	DefaultLimit = 100
-	MaxLimit     = 10000
-)
-
-// Options tune a match. The zero value searches the review band (PDQ ≤ 63,
-// pHash ≤ 12) and returns at most 100 hits.
-type Options struct {
-	// PDQRadius is the largest PDQ distance returned; 0 means PDQReview
-	// and a negative value leaves PDQ out. Values above 256 are cut to 256.
-	PDQRadius int
-	// PHashRadius is the largest pHash64 distance returned; 0 means
-	// PHashReview and a negative value leaves pHash out. Values above 64
-	// are cut to 64.
-	PHashRadius int
-	// Limit caps the hits returned; 0 means 100, values above 10,000 are
-	// cut to 10,000.
-	Limit int
+// QueryHasher hashes a query photo in memory into the hashes to search for
+// (the original and its variants). An image that cannot be decoded or is
+// too small is an EINVALID error; one over the size or pixel limits an
+// ETOOLARGE error. *imagehash.Hasher implements it.
+type QueryHasher interface {
+	QueryVariants(data []byte) ([]vigil.QueryHash, error)
 }
 
 // Matcher matches photos against an image index. Both fields are required.
-// It is safe for concurrent use when Index is.
+// It is safe for concurrent use when Hasher and Index are.
 type Matcher struct {
-	Hasher *imagehash.Hasher
+	Hasher QueryHasher
 	Index  vigil.ImageIndex
 }
 
-// Variants returns the query hashes of the image data (see
-// imagehash.Hasher.QueryVariants). An image that cannot be decoded or is
-// too small yields an EINVALID error; one over the size or pixel limits an
-// ETOOLARGE error.
+// Variants returns the query hashes of the image data (see QueryHasher).
+// An image that cannot be decoded or is too small yields an EINVALID error;
+// one over the size or pixel limits an ETOOLARGE error; other errors are
+// returned wrapped.
 func (m *Matcher) Variants(data []byte) ([]vigil.QueryHash, error) {
 	qs, err := m.Hasher.QueryVariants(data)
 	switch {
 	case err == nil:
 		return qs, nil
-	case errors.Is(err, imagehash.ErrTooLarge):
-		return nil, fmt.Errorf("%w: %w", vigil.Errorf(vigil.ETOOLARGE, "image too large: %v", err), err)
-	case errors.Is(err, imagehash.ErrNotImage), errors.Is(err, imagehash.ErrTooSmall):
-		return nil, fmt.Errorf("%w: %w", vigil.Errorf(vigil.EINVALID, "cannot hash the image: %v", err), err)
+	case vigil.ErrorCode(err) == vigil.EINTERNAL:
+		return nil, fmt.Errorf("hash query image: %w", err)
 	}
-	return nil, fmt.Errorf("hash query image: %w", err)
+	return nil, err
 }
 
 // Match hashes data in memory and returns the stored images near it, as
 // MatchHashes does. Errors are those of Variants and MatchHashes.
-func (m *Matcher) Match(ctx context.Context, data []byte, opt Options) ([]vigil.ImageHit, error) {
+func (m *Matcher) Match(ctx context.Context, data []byte, opt vigil.MatchOptions) ([]vigil.ImageHit, error) {
 	qs, err := m.Variants(data)
 	if err != nil {
 		return nil, err
@@ -102,10 +85,10 @@ func (m *Matcher) Match(ctx context.Context, data []byte, opt Options) ([]vigil.
 // width. PDQ hits on a stored hash of quality below MinQuality are dropped.
 // Hits are ordered by band, then relative distance, then image ID. Index
 // errors are returned wrapped.
-func (m *Matcher) MatchHashes(ctx context.Context, qs []vigil.QueryHash, opt Options) ([]vigil.ImageHit, error) {
+func (m *Matcher) MatchHashes(ctx context.Context, qs []vigil.QueryHash, opt vigil.MatchOptions) ([]vigil.ImageHit, error) {
 	pdqR, phR := cmp.Or(opt.PDQRadius, PDQReview), cmp.Or(opt.PHashRadius, PHashReview)
 	pdqR, phR = min(pdqR, 256), min(phR, 64)
-	limit := min(max(cmp.Or(opt.Limit, DefaultLimit), 1), MaxLimit)
+	limit := min(max(cmp.Or(opt.Limit, vigil.DefaultImageLimit), 1), vigil.MaxImageLimit)
 	byAlgo := map[string][]vigil.QueryHash{}
 	for _, q := range qs {
 		byAlgo[q.Algorithm] = append(byAlgo[q.Algorithm], q)
@@ -136,7 +119,7 @@ func (m *Matcher) MatchHashes(ctx context.Context, qs []vigil.QueryHash, opt Opt
 		if len(fam.hashes) == 0 || fam.radius < 0 {
 			continue
 		}
-		q := vigil.ImageQuery{Hashes: fam.hashes, Limit: MaxLimit}
+		q := vigil.ImageQuery{Hashes: fam.hashes, Limit: vigil.MaxImageLimit}
 		if fam.algo != vigil.AlgoSHA256 {
 			q.MaxDistance = map[string]int{fam.algo: fam.radius}
 		}

@@ -71,6 +71,9 @@ func stored(t testing.TB, h *imagehash.Hasher, id, page string, data []byte, at 
 	}
 }
 
+// The hasher crawled images go through is the one a query goes through.
+var _ QueryHasher = (*imagehash.Hasher)(nil)
+
 func newMatcher(t testing.TB, images ...vigil.Image) *Matcher {
 	t.Helper()
 	st, err := embedded.Open(embedded.Config{Dir: t.TempDir()})
@@ -103,7 +106,7 @@ func TestMatchFindsTransformedCopiesOnTheirPage(t *testing.T) {
 	ctx := context.Background()
 
 	t.Run("a resized JPEG copy is a PDQ match on the page that embeds it", func(t *testing.T) {
-		hits, err := m.Match(ctx, ps[0], Options{PHashRadius: -1})
+		hits, err := m.Match(ctx, ps[0], vigil.MatchOptions{PHashRadius: -1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -124,7 +127,7 @@ func TestMatchFindsTransformedCopiesOnTheirPage(t *testing.T) {
 		}
 	})
 	t.Run("the same copy by pHash alone is a match too", func(t *testing.T) {
-		hits, err := m.Match(ctx, ps[0], Options{PDQRadius: -1})
+		hits, err := m.Match(ctx, ps[0], vigil.MatchOptions{PDQRadius: -1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -133,7 +136,7 @@ func TestMatchFindsTransformedCopiesOnTheirPage(t *testing.T) {
 		}
 	})
 	t.Run("a mirrored copy matches through a dihedral variant", func(t *testing.T) {
-		hits, err := m.Match(ctx, ps[1], Options{PHashRadius: -1})
+		hits, err := m.Match(ctx, ps[1], vigil.MatchOptions{PHashRadius: -1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -141,13 +144,13 @@ func TestMatchFindsTransformedCopiesOnTheirPage(t *testing.T) {
 		if len(hits) == 0 || hits[0].Image.ID != "b" || hits[0].Band != vigil.BandMatch || hits[0].Algorithm != vigil.AlgoPDQ || hits[0].Variant != "flipy" {
 			t.Fatalf("hits = %+v; want b matched by the flipy variant", hits)
 		}
-		hits, err = m.Match(ctx, ps[1], Options{PHashRadius: -1, PDQRadius: PDQMatch})
+		hits, err = m.Match(ctx, ps[1], vigil.MatchOptions{PHashRadius: -1, PDQRadius: PDQMatch})
 		if err != nil || len(hits) != 1 {
 			t.Fatalf("at the match radius: %+v, %v; want b alone", hits, err)
 		}
 	})
 	t.Run("identical bytes are an exact match ranked first", func(t *testing.T) {
-		hits, err := m.Match(ctx, ps[2], Options{})
+		hits, err := m.Match(ctx, ps[2], vigil.MatchOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -156,7 +159,7 @@ func TestMatchFindsTransformedCopiesOnTheirPage(t *testing.T) {
 		}
 	})
 	t.Run("a photo not in the index matches nothing", func(t *testing.T) {
-		hits, err := m.Match(ctx, ps[5], Options{})
+		hits, err := m.Match(ctx, ps[5], vigil.MatchOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -165,13 +168,13 @@ func TestMatchFindsTransformedCopiesOnTheirPage(t *testing.T) {
 				t.Errorf("photo 5 matched %s: %+v", x.Image.ID, x)
 			}
 		}
-		hits, err = m.Match(ctx, ps[5], Options{PDQRadius: PDQMatch, PHashRadius: PHashMatch})
+		hits, err = m.Match(ctx, ps[5], vigil.MatchOptions{PDQRadius: PDQMatch, PHashRadius: PHashMatch})
 		if err != nil || len(hits) != 0 {
 			t.Fatalf("at the match thresholds: %d hits, %v; want none", len(hits), err)
 		}
 	})
 	t.Run("a radius of 1 drops the resized copy", func(t *testing.T) {
-		hits, err := m.Match(ctx, ps[0], Options{PDQRadius: 1, PHashRadius: 1})
+		hits, err := m.Match(ctx, ps[0], vigil.MatchOptions{PDQRadius: 1, PHashRadius: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -185,11 +188,11 @@ func TestMatchFindsTransformedCopiesOnTheirPage(t *testing.T) {
 
 func TestMatchRefusesWhatItCannotHash(t *testing.T) {
 	m := &Matcher{Hasher: imagehash.New(imagehash.Config{MaxBytes: 1000}), Index: &fakeIndex{}}
-	_, err := m.Match(context.Background(), []byte("not an image at all"), Options{})
+	_, err := m.Match(context.Background(), []byte("not an image at all"), vigil.MatchOptions{})
 	if vigil.ErrorCode(err) != vigil.EINVALID || !errors.Is(err, imagehash.ErrNotImage) {
 		t.Errorf("not an image: %v (code %s); want EINVALID wrapping ErrNotImage", err, vigil.ErrorCode(err))
 	}
-	_, err = m.Match(context.Background(), make([]byte, 2000), Options{})
+	_, err = m.Match(context.Background(), make([]byte, 2000), vigil.MatchOptions{})
 	if vigil.ErrorCode(err) != vigil.ETOOLARGE || !errors.Is(err, imagehash.ErrTooLarge) {
 		t.Errorf("too large: %v (code %s); want ETOOLARGE", err, vigil.ErrorCode(err))
 	}
@@ -275,7 +278,7 @@ func TestMatchHashesBandsMergesAndCollapses(t *testing.T) {
 		{Algorithm: vigil.AlgoSHA256, Value: "aa"}, {Algorithm: vigil.AlgoMD5, Value: "bb"},
 		{Algorithm: vigil.AlgoPDQ, Value: "cc"}, {Algorithm: vigil.AlgoPHash, Value: "dd"},
 	}
-	hits, err := m.MatchHashes(context.Background(), qs, Options{})
+	hits, err := m.MatchHashes(context.Background(), qs, vigil.MatchOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -317,7 +320,7 @@ func TestMatchHashesBandsMergesAndCollapses(t *testing.T) {
 	if !hits[1].FirstSeen.Equal(t0) || !hits[1].LastSeen.Equal(t0.Add(48*time.Hour)) {
 		t.Errorf("seen %v..%v; want %v..%v", hits[1].FirstSeen, hits[1].LastSeen, t0, t0.Add(48*time.Hour))
 	}
-	hits, err = m.MatchHashes(context.Background(), qs, Options{Limit: 1})
+	hits, err = m.MatchHashes(context.Background(), qs, vigil.MatchOptions{Limit: 1})
 	if err != nil || len(hits) != 1 || hits[0].Image.PageURL != "http://s/3" {
 		t.Fatalf("limit 1: %+v, %v", hits, err)
 	}
@@ -369,7 +372,7 @@ func TestMatchHashesCropThreshold(t *testing.T) {
 		{Algorithm: vigil.AlgoPHash, Value: "00", Variant: "original"},
 		{Algorithm: vigil.AlgoPHash, Value: "01", Variant: "crop-0.90-center"},
 	}
-	hits, err := m.MatchHashes(context.Background(), qs, Options{PDQRadius: -1})
+	hits, err := m.MatchHashes(context.Background(), qs, vigil.MatchOptions{PDQRadius: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

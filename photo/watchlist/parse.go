@@ -13,9 +13,6 @@ import (
 	"vigil"
 )
 
-// MaxImportBytes bounds an imported file.
-const MaxImportBytes = 32 << 20
-
 // Row is one parsed line of a watchlist file.
 type Row struct {
 	Algorithm string // vigil.AlgoPDQ, AlgoPHash, AlgoMD5 or AlgoSHA256
@@ -48,14 +45,25 @@ var hexLen = map[string]int{vigil.AlgoPDQ: 64, vigil.AlgoPHash: 16, vigil.AlgoMD
 // an MD5. 64 hex digits are either PDQ or SHA-256, so such a hash needs an
 // algorithm column or a header column named pdq or sha256; Parse refuses it
 // otherwise. Hashes are hex (either case) and must have their algorithm's
-// length. Any bad line fails the whole file with an error naming the line.
+// length. Any bad line fails the whole file with an EINVALID error naming
+// the line, as does a file over vigil.MaxWatchlistBytes; an error reading r
+// is returned wrapped.
 func Parse(r io.Reader) ([]Row, error) {
-	raw, err := io.ReadAll(io.LimitReader(r, MaxImportBytes+1))
+	raw, err := io.ReadAll(io.LimitReader(r, vigil.MaxWatchlistBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("read watchlist: %w", err)
 	}
-	if len(raw) > MaxImportBytes {
-		return nil, fmt.Errorf("watchlist file over %d bytes", MaxImportBytes)
+	rows, err := parse(raw)
+	if err != nil {
+		return nil, vigil.Errorf(vigil.EINVALID, "%v", err)
+	}
+	return rows, nil
+}
+
+// parse parses the bytes of a watchlist file for Parse.
+func parse(raw []byte) ([]Row, error) {
+	if len(raw) > vigil.MaxWatchlistBytes {
+		return nil, fmt.Errorf("watchlist file over %d bytes", vigil.MaxWatchlistBytes)
 	}
 	raw = bytes.TrimPrefix(raw, []byte("\xef\xbb\xbf"))
 	cr := csv.NewReader(bytes.NewReader(raw))

@@ -6,6 +6,8 @@ import (
 	"slices"
 
 	bolt "go.etcd.io/bbolt"
+
+	"vigil"
 )
 
 // PurgeCase deletes the alerts raised on images of a case and returns how
@@ -20,7 +22,7 @@ func (d *DB) PurgeCase(caseID string) (int, error) {
 		ba, bk := tx.Bucket(bucketAlerts), tx.Bucket(bucketAlertKeys)
 		var keys, alertKeys [][]byte
 		err := ba.ForEach(func(k, v []byte) error {
-			var a Alert
+			var a vigil.Alert
 			if err := json.Unmarshal(v, &a); err != nil {
 				return fmt.Errorf("alert %x: %w", k, err)
 			}
@@ -55,7 +57,7 @@ func (d *DB) CaseAlerts(caseID string) (int, error) {
 	n := 0
 	err := d.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketAlerts).ForEach(func(k, v []byte) error {
-			var a Alert
+			var a vigil.Alert
 			if err := json.Unmarshal(v, &a); err != nil {
 				return fmt.Errorf("alert %x: %w", k, err)
 			}

@@ -3,7 +3,7 @@
 // checks crawled images against them, raising an alert per image and entry.
 //
 // Everything lives in one bbolt file (Open); the hashes are also held in
-// memory, PDQ and pHash in exact Hamming indexes (store/hashindex). A DB is
+// memory, PDQ and pHash in exact Hamming indexes (photo/hashindex). A DB is
 // safe for concurrent use.
 package watchlist
 
@@ -14,6 +14,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"slices"
 	"sync"
 	"time"
@@ -21,7 +22,6 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"vigil"
-	"vigil/extractors/imagehash"
 	"vigil/photo/hashindex"
 )
 
@@ -30,7 +30,7 @@ import (
 const (
 	PDQRadius   = 31
 	PHashRadius = 10
-	MinQuality  = imagehash.MinQuality
+	MinQuality  = vigil.MinPDQQuality
 )
 
 // Entry is one hash of a watchlist.
@@ -41,40 +41,6 @@ type Entry struct {
 	Hash      string    `json:"hash"` // lower-case hex
 	Label     string    `json:"label"`
 	AddedAt   time.Time `json:"added_at"`
-}
-
-// List summarises one watchlist.
-type List struct {
-	Name        string         `json:"name"`
-	Entries     int            `json:"entries"`
-	ByAlgorithm map[string]int `json:"by_algorithm"`
-	UpdatedAt   time.Time      `json:"updated_at"`
-}
-
-// ImportResult says what an import changed.
-type ImportResult struct {
-	List    string `json:"list"`
-	Rows    int    `json:"rows"`    // hashes in the file
-	Added   int    `json:"added"`   // new entries
-	Updated int    `json:"updated"` // entries already there (label refreshed)
-}
-
-// Alert is a crawled image that matched a watchlist entry. It is stored once
-// per image ID and entry ID.
-type Alert struct {
-	ID        string    `json:"id"`
-	RaisedAt  time.Time `json:"raised_at"`
-	List      string    `json:"list"`
-	EntryID   string    `json:"entry_id"`
-	Label     string    `json:"label"`
-	Algorithm string    `json:"algorithm"`
-	Hash      string    `json:"hash"` // the entry's hash
-	Distance  int       `json:"distance"`
-	// PageURL, ImageURL and Site repeat the image's, for flat listings.
-	PageURL  string      `json:"page_url"`
-	ImageURL string      `json:"image_url"`
-	Site     string      `json:"site,omitempty"`
-	Image    vigil.Image `json:"image"`
 }
 
 var (
@@ -165,8 +131,8 @@ func EntryID(list, algorithm, hash string) string {
 // Importing a hash already in the list refreshes its label; Import is
 // therefore idempotent. It returns an error for an empty list name or no
 // rows, and writes nothing then.
-func (d *DB) Import(list string, rows []Row) (ImportResult, error) {
-	res := ImportResult{List: list, Rows: len(rows)}
+func (d *DB) Import(list string, rows []Row) (vigil.WatchlistImport, error) {
+	res := vigil.WatchlistImport{List: list, Rows: len(rows)}
 	if list == "" {
 		return res, fmt.Errorf("import watchlist: empty list name")
 	}
@@ -211,7 +177,7 @@ func (d *DB) Import(list string, rows []Row) (ImportResult, error) {
 		return tx.Bucket(bucketLists).Put([]byte(list), v)
 	})
 	if err != nil {
-		return ImportResult{List: list, Rows: len(rows)}, fmt.Errorf("import watchlist %s: %w", list, err)
+		return vigil.WatchlistImport{List: list, Rows: len(rows)}, fmt.Errorf("import watchlist %s: %w", list, err)
 	}
 	for _, e := range entries {
 		if err := d.add(e); err != nil {
@@ -221,14 +187,25 @@ func (d *DB) Import(list string, rows []Row) (ImportResult, error) {
 	return res, nil
 }
 
+// ImportFile parses a watchlist file from r (see Parse) and imports its
+// rows into the watchlist named list, as Import does. A malformed file is
+// an EINVALID error naming the line, and nothing is written then.
+func (d *DB) ImportFile(list string, r io.Reader) (vigil.WatchlistImport, error) {
+	rows, err := Parse(r)
+	if err != nil {
+		return vigil.WatchlistImport{List: list}, err
+	}
+	return d.Import(list, rows)
+}
+
 // Lists returns every watchlist with its entry counts, by name.
-func (d *DB) Lists() ([]List, error) {
+func (d *DB) Lists() ([]vigil.Watchlist, error) {
 	d.mu.RLock()
-	byName := map[string]*List{}
+	byName := map[string]*vigil.Watchlist{}
 	for _, e := range d.entries {
 		l := byName[e.List]
 		if l == nil {
-			l = &List{Name: e.List, ByAlgorithm: map[string]int{}}
+			l = &vigil.Watchlist{Name: e.List, ByAlgorithm: map[string]int{}}
 			byName[e.List] = l
 		}
 		l.Entries++
@@ -249,11 +226,11 @@ func (d *DB) Lists() ([]List, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list watchlists: %w", err)
 	}
-	out := make([]List, 0, len(byName))
+	out := make([]vigil.Watchlist, 0, len(byName))
 	for _, l := range byName {
 		out = append(out, *l)
 	}
-	slices.SortFunc(out, func(a, b List) int { return cmp.Compare(a.Name, b.Name) })
+	slices.SortFunc(out, func(a, b vigil.Watchlist) int { return cmp.Compare(a.Name, b.Name) })
 	return out, nil
 }
 
@@ -306,14 +283,14 @@ func (d *DB) matches(img *vigil.Image) []hit {
 // it stored, in image order then distance. Checking the same images again
 // returns no alerts and stores nothing: a retried batch raises each alert
 // once.
-func (d *DB) Check(images []vigil.Image) ([]Alert, error) {
-	var cand []Alert
+func (d *DB) Check(images []vigil.Image) ([]vigil.Alert, error) {
+	var cand []vigil.Alert
 	d.mu.RLock()
 	for i := range images {
 		img := &images[i]
 		for _, h := range d.matches(img) {
 			e := d.entries[h.slot]
-			cand = append(cand, Alert{
+			cand = append(cand, vigil.Alert{
 				ID: alertID(img.ID, e.ID), List: e.List, EntryID: e.ID, Label: e.Label,
 				Algorithm: e.Algorithm, Hash: e.Hash, Distance: h.dist,
 				PageURL: img.PageURL, ImageURL: img.URL, Site: img.Site, Image: *img,
@@ -325,7 +302,7 @@ func (d *DB) Check(images []vigil.Image) ([]Alert, error) {
 		return nil, nil
 	}
 	now := d.now().UTC()
-	var raised []Alert
+	var raised []vigil.Alert
 	err := d.db.Update(func(tx *bolt.Tx) error {
 		raised = raised[:0]
 		ba, bk := tx.Bucket(bucketAlerts), tx.Bucket(bucketAlertKeys)
@@ -366,15 +343,15 @@ func alertID(imageID, entryID string) string {
 }
 
 // Alerts returns up to limit stored alerts, newest first (0 means 100).
-func (d *DB) Alerts(limit int) ([]Alert, error) {
+func (d *DB) Alerts(limit int) ([]vigil.Alert, error) {
 	if limit <= 0 {
 		limit = 100
 	}
-	var out []Alert
+	var out []vigil.Alert
 	err := d.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketAlerts).Cursor()
 		for k, v := c.Last(); k != nil && len(out) < limit; k, v = c.Prev() {
-			var a Alert
+			var a vigil.Alert
 			if err := json.Unmarshal(v, &a); err != nil {
 				return fmt.Errorf("alert %x: %w", k, err)
 			}

@@ -86,6 +86,26 @@ func open(t *testing.T) (*DB, string) {
 	return d, p
 }
 
+func TestImportFile(t *testing.T) {
+	t.Run("a malformed file is an invalid error and writes nothing", func(t *testing.T) {
+		d, _ := open(t)
+		_, err := d.ImportFile("l", strings.NewReader(md5A+",x\nnot-hex,y\n"))
+		if vigil.ErrorCode(err) != vigil.EINVALID || !strings.Contains(err.Error(), "line 2") {
+			t.Fatalf("ImportFile = %v; want an invalid error naming line 2", err)
+		}
+		if d.Len() != 0 {
+			t.Errorf("%d entries after a failed import; want 0", d.Len())
+		}
+	})
+	t.Run("a good file is imported into the named list", func(t *testing.T) {
+		d, _ := open(t)
+		res, err := d.ImportFile("l", strings.NewReader(md5A+",x\n"+phashA+",y\n"))
+		if err != nil || res != (vigil.WatchlistImport{List: "l", Rows: 2, Added: 2}) {
+			t.Fatalf("ImportFile = %+v, %v; want 2 rows added to l", res, err)
+		}
+	})
+}
+
 func TestImportListCheckAlerts(t *testing.T) {
 	d, path := open(t)
 	clock := time.Date(2025, 5, 1, 12, 0, 0, 0, time.UTC)

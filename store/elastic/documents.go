@@ -11,10 +11,9 @@ import (
 	"vigil"
 )
 
-// Search limits, the same as the embedded store's.
+// Facet sizes of a search, the same as the embedded store's, and the
+// deepest page Elasticsearch serves.
 const (
-	defaultLimit   = 20
-	maxLimit       = 1000
 	siteFacets     = 50
 	kindFacets     = 64
 	maxResultWndow = 10000 // index.max_result_window of the templates
@@ -176,29 +175,19 @@ func phrase(raw string) map[string]any {
 // malformed text, a negative offset or limit, From not before To, or an
 // offset beyond the 10,000th hit.
 func (s *Store) Search(ctx context.Context, q vigil.Query) (vigil.SearchResult, error) {
-	if q.Offset < 0 || q.Limit < 0 {
-		return vigil.SearchResult{}, vigil.Errorf(vigil.EINVALID, "offset and limit must not be negative")
-	}
-	if !q.From.IsZero() && !q.To.IsZero() && !q.From.Before(q.To) {
-		return vigil.SearchResult{}, vigil.Errorf(vigil.EINVALID, "from must be before to")
-	}
-	limit := q.Limit
-	if limit == 0 {
-		limit = defaultLimit
-	}
-	limit = min(limit, maxLimit)
-	if q.Offset+limit > maxResultWndow {
-		return vigil.SearchResult{}, vigil.Errorf(vigil.EINVALID, "search pages end at hit %d; narrow the query", maxResultWndow)
-	}
-	tq, err := parseText(q.Text)
+	plan, err := q.Plan()
 	if err != nil {
 		return vigil.SearchResult{}, err
 	}
+	if plan.Offset+plan.Limit > maxResultWndow {
+		return vigil.SearchResult{}, vigil.Errorf(vigil.EINVALID, "search pages end at hit %d; narrow the query", maxResultWndow)
+	}
+	tq := textQueryOf(plan.Clauses)
 	if err := s.begin(ctx); err != nil {
 		return vigil.SearchResult{}, err
 	}
 	defer s.mu.RUnlock()
-	body := s.searchBody(q, tq, limit)
+	body := s.searchBody(q, tq, plan)
 	resp, err := s.do(ctx, "search", http.MethodPost, "/"+s.alias(kindPages)+"/_search", nil, body)
 	if err != nil {
 		return vigil.SearchResult{}, err
@@ -207,7 +196,7 @@ func (s *Store) Search(ctx context.Context, q vigil.Query) (vigil.SearchResult, 
 }
 
 // searchBody is the search request of q.
-func (s *Store) searchBody(q vigil.Query, tq textQuery, limit int) map[string]any {
+func (s *Store) searchBody(q vigil.Query, tq textQuery, plan vigil.QueryPlan) map[string]any {
 	filter := []any{isPage}
 	for _, fv := range [][2]string{{"site", q.Site}, {"crawl_id", q.CrawlID}, {"case_id", q.CaseID}, {"kinds", string(q.Kind)}} {
 		if fv[1] != "" {
@@ -247,8 +236,8 @@ func (s *Store) searchBody(q vigil.Query, tq textQuery, limit int) map[string]an
 	}
 	return map[string]any{
 		"track_total_hits": true,
-		"from":             q.Offset,
-		"size":             limit,
+		"from":             plan.Offset,
+		"size":             plan.Limit,
 		"query":            map[string]any{"bool": boolq},
 		"sort":             sort,
 		"_source":          map[string]any{"excludes": []string{"text", "kinds", "@timestamp"}},

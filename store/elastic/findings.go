@@ -12,12 +12,6 @@ import (
 	"vigil"
 )
 
-// Finding query limits, the same as the embedded store's.
-const (
-	defaultFindingLimit = 100
-	maxFindingLimit     = 10000
-)
-
 // findingSource is what the findings index holds of a finding: the finding
 // with its provenance, plus @timestamp for Kibana.
 func findingSource(f *vigil.Finding) ([]byte, error) {
@@ -97,15 +91,11 @@ func (s *Store) PutFindings(ctx context.Context, findings []vigil.Finding) error
 // 10,000 are cut to 10,000. A negative offset or limit, or a page ending
 // beyond the 10,000th finding, is an EINVALID error.
 func (s *Store) Findings(ctx context.Context, q vigil.FindingQuery) (vigil.FindingResult, error) {
-	if q.Offset < 0 || q.Limit < 0 {
-		return vigil.FindingResult{}, vigil.Errorf(vigil.EINVALID, "offset and limit must not be negative")
+	plan, err := q.Plan()
+	if err != nil {
+		return vigil.FindingResult{}, err
 	}
-	limit := q.Limit
-	if limit == 0 {
-		limit = defaultFindingLimit
-	}
-	limit = min(limit, maxFindingLimit)
-	if q.Offset+limit > maxResultWndow {
+	if plan.Offset+plan.Limit > maxResultWndow {
 		return vigil.FindingResult{}, vigil.Errorf(vigil.EINVALID, "finding pages end at finding %d; narrow the query", maxResultWndow)
 	}
 	if err := s.begin(ctx); err != nil {
@@ -124,8 +114,8 @@ func (s *Store) Findings(ctx context.Context, q vigil.FindingQuery) (vigil.Findi
 	}
 	body := map[string]any{
 		"track_total_hits": true,
-		"from":             q.Offset,
-		"size":             limit,
+		"from":             plan.Offset,
+		"size":             plan.Limit,
 		"query":            query,
 		"sort": []any{
 			map[string]any{"captured_at": map[string]any{"order": "asc"}},

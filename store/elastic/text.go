@@ -29,20 +29,14 @@ type textQuery struct {
 	none    bool // the text had clauses but none that can match: match nothing
 }
 
-// parseText parses query text exactly as the embedded store does:
-// whitespace-separated words, "double-quoted phrases", and - in front of
-// either to exclude it. Nothing else is syntax: every clause is sent as the
-// text of a match_phrase, never as query-string syntax. A clause without a
-// letter or digit (punctuation, a lone *) analyses to no term and is
-// dropped; when every positive clause was dropped and no exclusion remains,
-// the query matches nothing. It returns an EINVALID error for invalid UTF-8,
-// an unclosed quote, more than 2,048 bytes or 32 clauses.
-func parseText(text string) (textQuery, error) {
+// textQueryOf turns the clauses of a query text (vigil.ParseQueryText,
+// the same as the embedded store's) into phrases. Nothing else is syntax:
+// every clause is sent as the text of a match_phrase, never as
+// query-string syntax. A clause without a letter or digit (punctuation, a
+// lone *) analyses to no term and is dropped; when every positive clause
+// was dropped and no exclusion remains, the query matches nothing.
+func textQueryOf(clauses []vigil.QueryClause) textQuery {
 	var tq textQuery
-	clauses, err := vigil.ParseQueryText(text)
-	if err != nil {
-		return tq, err
-	}
 	for _, c := range clauses {
 		if !hasTerm(c.Text) {
 			continue
@@ -54,7 +48,7 @@ func parseText(text string) (textQuery, error) {
 		}
 	}
 	tq.none = len(clauses) > 0 && len(tq.must) == 0 && len(tq.mustNot) == 0
-	return tq, nil
+	return tq
 }
 
 // hasTerm reports whether the standard tokenizer finds a term in s: a

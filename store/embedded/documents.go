@@ -18,12 +18,10 @@ import (
 // transaction.
 const batchSize = 1000
 
-// Search limits.
+// Facet sizes of a search.
 const (
-	defaultLimit = 20
-	maxLimit     = 1000
-	siteFacets   = 50
-	kindFacets   = 64
+	siteFacets = 50
+	kindFacets = 64
 )
 
 // PutDocuments stores and indexes docs, replacing any document with the same
@@ -133,25 +131,15 @@ func (s *Store) Document(ctx context.Context, id string) (vigil.Document, error)
 // error for malformed text (invalid UTF-8, an unclosed quote, more than 2,048
 // bytes or 32 clauses), a negative offset or limit, or From not before To.
 func (s *Store) Search(ctx context.Context, q vigil.Query) (vigil.SearchResult, error) {
-	if q.Offset < 0 || q.Limit < 0 {
-		return vigil.SearchResult{}, vigil.Errorf(vigil.EINVALID, "offset and limit must not be negative")
+	plan, err := q.Plan()
+	if err != nil {
+		return vigil.SearchResult{}, err
 	}
-	if !q.From.IsZero() && !q.To.IsZero() && !q.From.Before(q.To) {
-		return vigil.SearchResult{}, vigil.Errorf(vigil.EINVALID, "from must be before to")
-	}
-	limit := q.Limit
-	if limit == 0 {
-		limit = defaultLimit
-	}
-	limit = min(limit, maxLimit)
 	if err := s.begin(ctx); err != nil {
 		return vigil.SearchResult{}, err
 	}
 	defer s.mu.RUnlock()
-	tq, err := parseText(q.Text, s.analyzer)
-	if err != nil {
-		return vigil.SearchResult{}, err
-	}
+	tq := s.analyzer.query(plan.Clauses)
 
 	bq := bleve.NewBooleanQuery()
 	if len(tq.must) == 0 && !tq.empty {
@@ -181,7 +169,7 @@ func (s *Store) Search(ctx context.Context, q vigil.Query) (vigil.SearchResult, 
 		bq.AddFilter(bleve.NewConjunctionQuery(filters...))
 	}
 
-	req := bleve.NewSearchRequestOptions(bq, limit, q.Offset, false)
+	req := bleve.NewSearchRequestOptions(bq, plan.Limit, plan.Offset, false)
 	if len(tq.must) == 0 {
 		req.SortBy([]string{"-ts", "_id"})
 	} else {

@@ -14,12 +14,6 @@ import (
 	"vigil"
 )
 
-// Finding query limits.
-const (
-	defaultFindingLimit = 100
-	maxFindingLimit     = 10000
-)
-
 // PutFindings stores and indexes findings, replacing any finding with the
 // same ID, and adds each finding's kind to the kinds of its document (see the
 // package documentation). It returns an EINVALID error, and writes nothing,
@@ -135,14 +129,10 @@ func findingFields(f *vigil.Finding) map[string]any {
 // then URL, then ID. A zero limit means 100; limits above 10,000 are cut to
 // 10,000. A negative offset or limit is an EINVALID error.
 func (s *Store) Findings(ctx context.Context, q vigil.FindingQuery) (vigil.FindingResult, error) {
-	if q.Offset < 0 || q.Limit < 0 {
-		return vigil.FindingResult{}, vigil.Errorf(vigil.EINVALID, "offset and limit must not be negative")
+	plan, err := q.Plan()
+	if err != nil {
+		return vigil.FindingResult{}, err
 	}
-	limit := q.Limit
-	if limit == 0 {
-		limit = defaultFindingLimit
-	}
-	limit = min(limit, maxFindingLimit)
 	if err := s.begin(ctx); err != nil {
 		return vigil.FindingResult{}, err
 	}
@@ -158,7 +148,7 @@ func (s *Store) Findings(ctx context.Context, q vigil.FindingQuery) (vigil.Findi
 	if len(terms) > 0 {
 		bq = bleve.NewConjunctionQuery(terms...)
 	}
-	req := bleve.NewSearchRequestOptions(bq, limit, q.Offset, false)
+	req := bleve.NewSearchRequestOptions(bq, plan.Limit, plan.Offset, false)
 	req.SortBy([]string{"ts", "url", "_id"})
 	res, err := s.findings.SearchInContext(ctx, req)
 	if err != nil {

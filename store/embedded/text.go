@@ -61,17 +61,13 @@ func (tq textQuery) terms() map[string]bool {
 	return m
 }
 
-// parseText parses query text: whitespace-separated words, "double-quoted
-// phrases", and - in front of either to exclude it. A word the analyser
-// splits into several terms (an e-mail address, a hyphenated word) is a
-// phrase. Words that analyse to no term at all (punctuation) are dropped.
-// The result has empty set when the text holds no clause at all.
-func parseText(text string, ta textAnalyzer) (textQuery, error) {
+// query turns the clauses of a query text (vigil.ParseQueryText) into
+// analysed terms. A word the analyser splits into several terms (an e-mail
+// address, a hyphenated word) is a phrase. Words that analyse to no term at
+// all (punctuation) are dropped. The result has empty set when there is no
+// clause at all, or only exclusions.
+func (ta textAnalyzer) query(clauses []vigil.QueryClause) textQuery {
 	var tq textQuery
-	clauses, err := vigil.ParseQueryText(text)
-	if err != nil {
-		return tq, err
-	}
 	for _, c := range clauses {
 		terms := ta.terms(c.Text)
 		if len(terms) == 0 {
@@ -88,7 +84,7 @@ func parseText(text string, ta textAnalyzer) (textQuery, error) {
 		// Only exclusions: everything but them.
 		tq.empty = true
 	}
-	return tq, nil
+	return tq
 }
 
 // snippet returns plain text from text around the first occurrence of one of

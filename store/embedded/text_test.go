@@ -18,6 +18,16 @@ func testAnalyzer(t *testing.T) textAnalyzer {
 	return s.analyzer
 }
 
+// parseText parses query text as Search does: vigil.ParseQueryText, then
+// the analyser.
+func parseText(text string, ta textAnalyzer) (textQuery, error) {
+	clauses, err := vigil.ParseQueryText(text)
+	if err != nil {
+		return textQuery{}, err
+	}
+	return ta.query(clauses), nil
+}
+
 func TestParseText(t *testing.T) {
 	ta := testAnalyzer(t)
 	for _, tc := range []struct {

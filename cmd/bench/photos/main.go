@@ -471,9 +471,9 @@ func run(cache string, pkgs []string, n, side, workers int) (bool, error) {
 			return false, fmt.Errorf("query %s: %w", ph.path, err)
 		}
 		found := map[string][2]bool{} // transformation → found by PDQ, by pHash
-		for fam, opt := range []match.Options{
-			{PDQRadius: match.PDQMatch, PHashRadius: -1, Limit: match.MaxLimit},
-			{PDQRadius: -1, PHashRadius: match.PHashMatch, Limit: match.MaxLimit},
+		for fam, opt := range []vigil.MatchOptions{
+			{PDQRadius: match.PDQMatch, PHashRadius: -1, Limit: vigil.MaxImageLimit},
+			{PDQRadius: -1, PHashRadius: match.PHashMatch, Limit: vigil.MaxImageLimit},
 		} {
 			hits, err := m.MatchHashes(ctx, qs, opt)
 			if err != nil {
