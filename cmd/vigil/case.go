@@ -354,22 +354,10 @@ func startCases(ctx context.Context, dir string, demo, shared bool, crawls vigil
 }
 
 // caseAlerts is an alert store that can purge a case (*watchlist.DB and
-// the shared one).
+// *watchlist.Shared).
 type caseAlerts interface {
 	PurgeCase(caseID string) (int, error)
 	CaseAlerts(caseID string) (int, error)
-}
-
-// PurgeCase deletes the alerts of a case (watchlist.DB.PurgeCase).
-func (s *sharedWatchlists) PurgeCase(caseID string) (n int, err error) {
-	err = s.with(func(db *watchlist.DB) error { n, err = db.PurgeCase(caseID); return err })
-	return n, err
-}
-
-// CaseAlerts counts the alerts of a case (watchlist.DB.CaseAlerts).
-func (s *sharedWatchlists) CaseAlerts(caseID string) (n int, err error) {
-	err = s.with(func(db *watchlist.DB) error { n, err = db.CaseAlerts(caseID); return err })
-	return n, err
 }
 
 // caseAuthority returns the legal authority reference of a case from the

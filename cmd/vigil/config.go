@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -356,7 +355,7 @@ func runRoles(ctx context.Context, cfg config, out io.Writer, banner string) err
 	var lists watchlists
 	if r.Process || r.API {
 		if cfg.Shared {
-			lists = &sharedWatchlists{path: watchlistPath(dir)}
+			lists = &watchlist.Shared{Path: watchlistPath(dir)}
 		} else {
 			db, err := watchlist.Open(watchlistPath(dir))
 			if err != nil {
@@ -529,47 +528,4 @@ func openEvidenceShared(e evidenceFlags, dataDir string, direct bool) (*evidence
 type watchlists interface {
 	web.Watchlists
 	activities.WatchlistChecker
-}
-
-// sharedWatchlists opens the watchlist database for each call and closes it
-// after, so the API and processing workers on one data volume take turns
-// (its bbolt file admits one process at a time). Each open loads the lists
-// into memory: fine for lists of thousands of hashes checked once a batch.
-type sharedWatchlists struct {
-	path string
-	mu   sync.Mutex
-}
-
-func (s *sharedWatchlists) with(fn func(*watchlist.DB) error) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	db, err := watchlist.Open(s.path)
-	if err != nil {
-		return err
-	}
-	ferr := fn(db)
-	if err := db.Close(); ferr == nil && err != nil {
-		ferr = fmt.Errorf("close watchlist db: %w", err)
-	}
-	return ferr
-}
-
-func (s *sharedWatchlists) Lists() (out []watchlist.List, err error) {
-	err = s.with(func(db *watchlist.DB) error { out, err = db.Lists(); return err })
-	return out, err
-}
-
-func (s *sharedWatchlists) Import(name string, rows []watchlist.Row) (res watchlist.ImportResult, err error) {
-	err = s.with(func(db *watchlist.DB) error { res, err = db.Import(name, rows); return err })
-	return res, err
-}
-
-func (s *sharedWatchlists) Alerts(limit int) (out []watchlist.Alert, err error) {
-	err = s.with(func(db *watchlist.DB) error { out, err = db.Alerts(limit); return err })
-	return out, err
-}
-
-func (s *sharedWatchlists) Check(images []vigil.Image) (out []watchlist.Alert, err error) {
-	err = s.with(func(db *watchlist.DB) error { out, err = db.Check(images); return err })
-	return out, err
 }
