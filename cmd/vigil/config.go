@@ -28,7 +28,6 @@ import (
 	"vigil/cases"
 	"vigil/cases/audit"
 	"vigil/crawler"
-	"vigil/evidence"
 	"vigil/extractors/contacts"
 	"vigil/extractors/imagehash"
 	"vigil/extractors/templates"
@@ -391,7 +390,7 @@ func runRoles(ctx context.Context, cfg config, out io.Writer, banner string) err
 				return usagef("--templates: %v", err)
 			}
 		}
-		archive, err := openEvidenceShared(cfg.Evidence, dir, cfg.Direct)
+		archive, err := openEvidence(cfg.Evidence, dir, cfg.Direct)
 		if err != nil {
 			return err
 		}
@@ -505,22 +504,6 @@ func runRoles(ctx context.Context, cfg config, out io.Writer, banner string) err
 		}
 		return fmt.Errorf("API server: %w", err)
 	}
-}
-
-// openEvidenceShared is openEvidence for workers that may start together on
-// one volume: the first creates the signing key, and a worker that loses
-// that race (the key file exists, or is not fully written yet) reads the
-// winner's key on a later try.
-func openEvidenceShared(e evidenceFlags, dataDir string, direct bool) (*evidence.Archive, error) {
-	var err error
-	for try := 0; try < 5; try++ {
-		var a *evidence.Archive
-		if a, err = openEvidence(e, dataDir, direct); err == nil {
-			return a, nil
-		}
-		time.Sleep(time.Duration(try+1) * 100 * time.Millisecond)
-	}
-	return nil, err
 }
 
 // watchlists is what the processing role (Check) and the API (the rest) use

@@ -132,6 +132,8 @@ func (e *evidenceFlags) register(f *pflag.FlagSet) {
 
 // openEvidence returns the evidence archive under dataDir, creating its
 // signing key (DATA/keys/evidence.key, 0600) on first use; nil when off.
+// Workers that start together on one volume may call it at once: one
+// creates the key and all sign with it (evidence.LoadOrCreateKey).
 func openEvidence(e evidenceFlags, dataDir string, direct bool) (*evidence.Archive, error) {
 	if e.Off {
 		return nil, nil
