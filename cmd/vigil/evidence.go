@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"vigil/cases"
 	"vigil/evidence"
 )
 
@@ -147,5 +148,5 @@ func openEvidence(e evidenceFlags, dataDir string, direct bool) (*evidence.Archi
 		network = "direct"
 	}
 	return evidence.NewArchive(evidence.ArchiveConfig{Dir: evidenceDir(dataDir), Key: key, KeepImages: e.KeepImages,
-		MaxFileBytes: e.MaxFileBytes, Operator: e.Operator, LegalAuthority: e.LegalAuthority, CaseAuthority: caseAuthority(dataDir), Network: network})
+		MaxFileBytes: e.MaxFileBytes, Operator: e.Operator, LegalAuthority: e.LegalAuthority, CaseAuthority: cases.AuthorityFrom(casesPath(dataDir)), Network: network})
 }
