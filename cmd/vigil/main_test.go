@@ -51,17 +51,6 @@ func newTestMain(cfg config, out io.Writer) *Main {
 	return m
 }
 
-// cli runs the command line args against the running Main, bounded by ctx.
-func cli(ctx context.Context, args ...string) (string, error) {
-	root := newRoot()
-	var out bytes.Buffer
-	root.SetOut(&out)
-	root.SetErr(&out)
-	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
-	return out.String(), err
-}
-
 // TestMainServesCrawlsAndClosesCleanly boots the whole program in-process
 // (embedded Temporal, lab mode, embedded index), crawls a loopback site
 // through its API with the CLI, and checks that Close stops everything:
@@ -101,10 +90,10 @@ func TestMainServesCrawlsAndClosesCleanly(t *testing.T) {
 
 	cliCtx, stop := context.WithTimeout(ctx, 3*time.Minute)
 	defer stop()
-	if out, err := cli(cliCtx, "crawl", "--server", m.URL(), "--case", "case-1", "--wait", site.URL+"/"); err != nil {
+	if out, err := runCLIContext(cliCtx, "crawl", "--server", m.URL(), "--case", "case-1", "--wait", site.URL+"/"); err != nil {
 		t.Fatalf("crawl: %v\n%s", err, out)
 	}
-	out, err := cli(cliCtx, "search", "--server", m.URL(), "zebracorn")
+	out, err := runCLIContext(cliCtx, "search", "--server", m.URL(), "zebracorn")
 	if err != nil || !strings.Contains(out, "2 pages match") || !strings.Contains(out, site.URL+"/2") {
 		t.Fatalf("search after the crawl: %v\n%s", err, out)
 	}
