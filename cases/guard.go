@@ -114,3 +114,17 @@ func (m *Manager) RunSweeper(ctx context.Context, ticks <-chan time.Time) {
 		}
 	}
 }
+
+// StartSweeper runs RunSweeper on its own goroutine with a ticker of period
+// every (a sweep at once, then one a period). stop ends the sweeper and
+// returns once a sweep under way has finished.
+func (m *Manager) StartSweeper(ctx context.Context, every time.Duration) (stop func()) {
+	ticker := time.NewTicker(every)
+	sweepCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		m.RunSweeper(sweepCtx, ticker.C)
+	}()
+	return func() { ticker.Stop(); cancel(); <-done }
+}

@@ -125,3 +125,18 @@ func (r *Registry) save() error {
 	}
 	return nil
 }
+
+// AuthorityFrom returns a function that reads the legal authority reference
+// of a case from the registry at path at each call (kept by the API
+// process, read by the crawl workers on the same volume); "" when the case
+// names none or the registry cannot be read.
+func AuthorityFrom(path string) func(caseID string) string {
+	return func(caseID string) string {
+		reg, err := OpenRegistry(path)
+		if err != nil {
+			return ""
+		}
+		c, _ := reg.Get(caseID)
+		return c.Authority
+	}
+}

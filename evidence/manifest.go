@@ -120,36 +120,65 @@ func ConfigDigest(s Scope) string {
 
 // LoadOrCreateKey returns the Ed25519 signing key kept at path (PKCS #8
 // PEM). On first use it generates one and writes it with mode 0600. It
-// refuses a key file that others may read or write.
+// refuses a key file that others may read or write. Processes that start
+// together on one volume may call it at once: one creates the key, the
+// others read that key, and none sees a partly written file.
 func LoadOrCreateKey(path string) (ed25519.PrivateKey, error) {
 	raw, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		_, priv, err := ed25519.GenerateKey(rand.Reader)
-		if err != nil {
-			return nil, fmt.Errorf("evidence: generate signing key: %w", err)
-		}
-		der, err := x509.MarshalPKCS8PrivateKey(priv)
-		if err != nil {
-			return nil, fmt.Errorf("evidence: encode signing key: %w", err)
-		}
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-			return nil, fmt.Errorf("evidence: %w", err)
-		}
-		f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-		if err != nil {
-			return nil, fmt.Errorf("evidence: create signing key: %w", err)
-		}
-		werr := pem.Encode(f, &pem.Block{Type: "PRIVATE KEY", Bytes: der})
-		if err := f.Close(); werr == nil {
-			werr = err
-		}
-		if werr != nil {
-			return nil, fmt.Errorf("evidence: write signing key: %w", werr)
-		}
-		return priv, nil
+		return createKey(path)
 	} else if err != nil {
 		return nil, fmt.Errorf("evidence: read signing key: %w", err)
 	}
+	return parseKey(path, raw)
+}
+
+// createKey generates a signing key and publishes it at path in one step:
+// the key is written and synced to a temporary file beside path, which is
+// then hard-linked to path. The link fails when path exists, so a caller
+// that loses a race with another creating the key returns the winner's key.
+func createKey(path string) (ed25519.PrivateKey, error) {
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("evidence: generate signing key: %w", err)
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		return nil, fmt.Errorf("evidence: encode signing key: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("evidence: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*") // mode 0600
+	if err != nil {
+		return nil, fmt.Errorf("evidence: create signing key: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	werr := pem.Encode(tmp, &pem.Block{Type: "PRIVATE KEY", Bytes: der})
+	if werr == nil {
+		werr = tmp.Sync()
+	}
+	if err := tmp.Close(); werr == nil {
+		werr = err
+	}
+	if werr != nil {
+		return nil, fmt.Errorf("evidence: write signing key: %w", werr)
+	}
+	if err := os.Link(tmp.Name(), path); errors.Is(err, fs.ErrExist) {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("evidence: read signing key: %w", err)
+		}
+		return parseKey(path, raw)
+	} else if err != nil {
+		return nil, fmt.Errorf("evidence: create signing key: %w", err)
+	}
+	return priv, nil
+}
+
+// parseKey checks the mode of the key file at path and parses its content
+// raw.
+func parseKey(path string, raw []byte) (ed25519.PrivateKey, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("evidence: %w", err)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -210,6 +211,46 @@ func TestLoadOrCreateKey(t *testing.T) {
 	os.Chmod(path, 0o644)
 	if _, err := LoadOrCreateKey(path); err == nil {
 		t.Fatal("a world-readable key was accepted")
+	}
+}
+
+// TestLoadOrCreateKeyConcurrently: workers that start together on one
+// volume create the key once and all sign with it; none sees a partly
+// written key, and no temporary file is left.
+func TestLoadOrCreateKeyConcurrently(t *testing.T) {
+	for round := range 20 {
+		dir := filepath.Join(t.TempDir(), "keys")
+		path := filepath.Join(dir, "evidence.key")
+		const workers = 8
+		keys := make([]ed25519.PrivateKey, workers)
+		errs := make([]error, workers)
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				keys[i], errs[i] = LoadOrCreateKey(path)
+			}()
+		}
+		close(start)
+		wg.Wait()
+		stored, err := LoadOrCreateKey(path)
+		if err != nil {
+			t.Fatalf("round %d: reading the stored key: %v", round, err)
+		}
+		for i := range workers {
+			if errs[i] != nil {
+				t.Fatalf("round %d: worker %d: %v", round, i, errs[i])
+			}
+			if !keys[i].Equal(stored) {
+				t.Fatalf("round %d: worker %d got another key than the one stored", round, i)
+			}
+		}
+		if ents, err := os.ReadDir(dir); err != nil || len(ents) != 1 {
+			t.Fatalf("round %d: key directory holds %d files (%v); want the key alone", round, len(ents), err)
+		}
 	}
 }
 

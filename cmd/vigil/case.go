@@ -2,14 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net/url"
-	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -22,6 +18,7 @@ import (
 	"vigil/evidence"
 	"vigil/photo/watchlist"
 	"vigil/store/crawlstate"
+	"vigil/store/elastic"
 	"vigil/store/embedded"
 )
 
@@ -190,89 +187,15 @@ func deletedSummary(rep vigil.PurgeReport) string {
 	return "(" + strings.Join(parts, ", ") + ")"
 }
 
-// caseIndex is an index that can purge a case (store/embedded and
-// store/elastic).
-type caseIndex interface {
-	PurgeCase(ctx context.Context, caseID string) ([]string, error)
-	CaseCrawls(ctx context.Context, caseID string) ([]string, error)
-}
-
-// caseParts lists the places of one deployment that hold a case's data, in
-// purge order: the crawl state first (so no pending capture is indexed
-// again), then the index with its raw captures, the alerts and the WARC
-// evidence (by the crawls the others found, and by manifest). state and
-// alerts may be nil.
-func caseParts(state *crawlstate.DB, index caseIndex, alerts caseAlerts, evidenceRoot string) []cases.Part {
-	var parts []cases.Part
-	if state != nil {
-		parts = append(parts, cases.Part{
-			Name: "crawl state",
-			Purge: func(ctx context.Context, id string, _ []string) ([]string, int, error) {
-				crawls, err := state.PurgeCase(id)
-				return crawls, len(crawls), err
-			},
-			Remaining: func(ctx context.Context, id string, crawls []string) (int, error) {
-				left, err := state.CaseCrawls(id)
-				if err != nil {
-					return 0, err
-				}
-				n, err := state.ContentOf(crawls)
-				return len(left) + n, err
-			},
-			Crawls: func(ctx context.Context, id string) ([]string, error) { return state.CaseCrawls(id) },
-		})
-	}
-	parts = append(parts, cases.Part{
-		Name: "index",
-		Purge: func(ctx context.Context, id string, _ []string) ([]string, int, error) {
-			crawls, err := index.PurgeCase(ctx, id)
-			return crawls, len(crawls), err
-		},
-		Remaining: func(ctx context.Context, id string, _ []string) (int, error) {
-			left, err := index.CaseCrawls(ctx, id)
-			return len(left), err
-		},
-		Crawls: index.CaseCrawls,
-	})
-	if alerts != nil {
-		parts = append(parts, cases.Part{
-			Name: "alerts",
-			Purge: func(ctx context.Context, id string, _ []string) ([]string, int, error) {
-				n, err := alerts.PurgeCase(id)
-				return nil, n, err
-			},
-			Remaining: func(ctx context.Context, id string, _ []string) (int, error) { return alerts.CaseAlerts(id) },
-		})
-	}
-	return append(parts, cases.Part{
-		Name: "evidence",
-		Purge: func(ctx context.Context, id string, crawls []string) ([]string, int, error) {
-			byManifest, err := evidence.PurgeCase(evidenceRoot, id)
-			if err != nil {
-				return nil, 0, err
-			}
-			byCrawl, err := evidence.PurgeCrawls(evidenceRoot, crawls)
-			return byManifest, len(byManifest) + len(byCrawl), err
-		},
-		Remaining: func(ctx context.Context, id string, crawls []string) (int, error) {
-			ents, err := os.ReadDir(evidenceRoot)
-			if errors.Is(err, fs.ErrNotExist) {
-				return 0, nil
-			} else if err != nil {
-				return 0, err
-			}
-			n := 0
-			for _, e := range ents {
-				if slices.Contains(crawls, e.Name()) {
-					n++
-				} else if m, _, err := evidence.ReadManifest(filepath.Join(evidenceRoot, e.Name())); err == nil && m.CaseID == id {
-					n++
-				}
-			}
-			return n, nil
-		},
-	})
-}
+// The stores wired into cases.Holdings.
+var (
+	_ cases.CrawlState = (*crawlstate.DB)(nil)
+	_ cases.Index      = (*embedded.Store)(nil)
+	_ cases.Index      = (*elastic.Store)(nil)
+	_ cases.Alerts     = (*watchlist.DB)(nil)
+	_ cases.Alerts     = (*watchlist.Shared)(nil)
+	_ cases.Evidence   = evidence.Dir("")
+)
 
 // purgeOffline purges a case in the data directory of a stopped `vigil up`,
 // with the same code the server runs.
@@ -282,12 +205,12 @@ func purgeOffline(ctx context.Context, dataDir, caseID, user string) (vigil.Purg
 		return vigil.PurgeReport{}, fmt.Errorf("open the index (is vigil up running? then purge without --data): %w", err)
 	}
 	defer store.Close()
-	state, err := crawlstate.Open(filepath.Join(dataDir, "crawlstate.db"))
+	state, err := crawlstate.Open(crawlStatePath(dataDir))
 	if err != nil {
 		return vigil.PurgeReport{}, err
 	}
 	defer state.Close()
-	alerts, err := watchlist.Open(filepath.Join(dataDir, "watchlist.db"))
+	alerts, err := watchlist.Open(watchlistPath(dataDir))
 	if err != nil {
 		return vigil.PurgeReport{}, err
 	}
@@ -301,7 +224,8 @@ func purgeOffline(ctx context.Context, dataDir, caseID, user string) (vigil.Purg
 	if err != nil {
 		return vigil.PurgeReport{}, err
 	}
-	m := &cases.Manager{Registry: reg, Audit: auditLog, Parts: caseParts(state, store, alerts, evidenceDir(dataDir))}
+	h := cases.Holdings{State: state, Index: store, Alerts: alerts, Evidence: evidence.Dir(evidenceDir(dataDir))}
+	m := &cases.Manager{Registry: reg, Audit: auditLog, Parts: h.Parts()}
 	return m.PurgeCase(ctx, caseID, user)
 }
 
@@ -326,8 +250,9 @@ func startCases(ctx context.Context, dir string, demo, shared bool, crawls vigil
 	if err != nil {
 		return nil, nil, err
 	}
-	ix, ok := index.(caseIndex)
-	if !ok {
+	h := cases.Holdings{Evidence: evidence.Dir(evidenceDir(dir))}
+	var ok bool
+	if h.Index, ok = index.(cases.Index); !ok {
 		return nil, nil, fmt.Errorf("the index %T cannot purge cases", index)
 	}
 	if state == nil && shared {
@@ -335,54 +260,15 @@ func startCases(ctx context.Context, dir string, demo, shared bool, crawls vigil
 			return nil, nil, err
 		}
 	}
-	if state == nil {
+	if state != nil {
+		h.State = state
+	} else {
 		logger.Warn("this process holds no crawl state: case purges leave it to the crawl workers' volume")
 	}
-	al, _ := alerts.(caseAlerts)
-	m = &cases.Manager{Registry: reg, Audit: auditLog, Crawls: crawls, Logger: logger, Parts: caseParts(state, ix, al, evidenceDir(dir))}
+	h.Alerts, _ = alerts.(cases.Alerts)
+	m = &cases.Manager{Registry: reg, Audit: auditLog, Crawls: crawls, Logger: logger, Parts: h.Parts()}
 	if demo {
 		m.DefaultCase = "demo"
 	}
-	ticker := time.NewTicker(retentionSweep)
-	sweepCtx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		m.RunSweeper(sweepCtx, ticker.C)
-	}()
-	return m, func() { ticker.Stop(); cancel(); <-done }, nil
-}
-
-// caseAlerts is an alert store that can purge a case (*watchlist.DB and
-// the shared one).
-type caseAlerts interface {
-	PurgeCase(caseID string) (int, error)
-	CaseAlerts(caseID string) (int, error)
-}
-
-// PurgeCase deletes the alerts of a case (watchlist.DB.PurgeCase).
-func (s *sharedWatchlists) PurgeCase(caseID string) (n int, err error) {
-	err = s.with(func(db *watchlist.DB) error { n, err = db.PurgeCase(caseID); return err })
-	return n, err
-}
-
-// CaseAlerts counts the alerts of a case (watchlist.DB.CaseAlerts).
-func (s *sharedWatchlists) CaseAlerts(caseID string) (n int, err error) {
-	err = s.with(func(db *watchlist.DB) error { n, err = db.CaseAlerts(caseID); return err })
-	return n, err
-}
-
-// caseAuthority returns the legal authority reference of a case from the
-// case registry of the data directory (kept by the API process, read here by
-// the crawl workers on the same volume at the end of each batch); "" when
-// the case names none or the registry cannot be read.
-func caseAuthority(dataDir string) func(caseID string) string {
-	return func(caseID string) string {
-		reg, err := cases.OpenRegistry(casesPath(dataDir))
-		if err != nil {
-			return ""
-		}
-		c, _ := reg.Get(caseID)
-		return c.Authority
-	}
+	return m, m.StartSweeper(ctx, retentionSweep), nil
 }

@@ -231,7 +231,7 @@ func TestRetentionSweeperPurgesExpiredCases(t *testing.T) {
 	var now atomic.Int64
 	now.Store(caseAt.UnixNano())
 	clock := func() time.Time { return time.Unix(0, now.Load()).UTC() }
-	m := &cases.Manager{Registry: reg, Audit: d.audit, Now: clock, Parts: caseParts(d.state, d.store, d.alerts, evidenceDir(data))}
+	m := &cases.Manager{Registry: reg, Audit: d.audit, Now: clock, Parts: cases.Holdings{State: d.state, Index: d.store, Alerts: d.alerts, Evidence: evidence.Dir(evidenceDir(data))}.Parts()}
 	ctx := context.Background()
 	if _, err := m.CreateCase(ctx, vigil.CaseRequest{ID: "short", Retention: "2h"}, "det. smith"); err != nil {
 		t.Fatal(err)

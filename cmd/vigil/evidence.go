@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"vigil/cases"
 	"vigil/evidence"
 )
 
@@ -132,6 +133,8 @@ func (e *evidenceFlags) register(f *pflag.FlagSet) {
 
 // openEvidence returns the evidence archive under dataDir, creating its
 // signing key (DATA/keys/evidence.key, 0600) on first use; nil when off.
+// Workers that start together on one volume may call it at once: one
+// creates the key and all sign with it (evidence.LoadOrCreateKey).
 func openEvidence(e evidenceFlags, dataDir string, direct bool) (*evidence.Archive, error) {
 	if e.Off {
 		return nil, nil
@@ -145,5 +148,5 @@ func openEvidence(e evidenceFlags, dataDir string, direct bool) (*evidence.Archi
 		network = "direct"
 	}
 	return evidence.NewArchive(evidence.ArchiveConfig{Dir: evidenceDir(dataDir), Key: key, KeepImages: e.KeepImages,
-		MaxFileBytes: e.MaxFileBytes, Operator: e.Operator, LegalAuthority: e.LegalAuthority, CaseAuthority: caseAuthority(dataDir), Network: network})
+		MaxFileBytes: e.MaxFileBytes, Operator: e.Operator, LegalAuthority: e.LegalAuthority, CaseAuthority: cases.AuthorityFrom(casesPath(dataDir)), Network: network})
 }

@@ -16,13 +16,16 @@ import (
 )
 
 // runCLI runs the command line args and returns its output and error.
-func runCLI(args ...string) (string, error) {
+func runCLI(args ...string) (string, error) { return runCLIContext(context.Background(), args...) }
+
+// runCLIContext is runCLI bounded by ctx.
+func runCLIContext(ctx context.Context, args ...string) (string, error) {
 	root := newRoot()
 	var out bytes.Buffer
 	root.SetOut(&out)
 	root.SetErr(&out)
 	root.SetArgs(args)
-	err := root.ExecuteContext(context.Background())
+	err := root.ExecuteContext(ctx)
 	return out.String(), err
 }
 
