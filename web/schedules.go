@@ -9,7 +9,7 @@ import (
 )
 
 // scheduleRoutes registers the crawl schedule API. It is served when the
-// crawl service also implements vigil.ScheduleService (workflows.Service
+// crawl service also implements vigil.ScheduleService (crawlclient.Service
 // does); otherwise every schedule route answers 503. Listing needs a viewer;
 // creating, pausing, resuming and deleting need an investigator (routeRoles).
 func (s *Server) scheduleRoutes() {

@@ -41,6 +41,7 @@ import (
 	"vigil/store/embedded"
 	"vigil/web"
 	"vigil/workflows"
+	"vigil/workflows/crawlclient"
 	"vigil/workflows/devserver"
 )
 
@@ -439,13 +440,13 @@ func runRoles(ctx context.Context, cfg config, out io.Writer, banner string) err
 	}
 
 	var (
-		crawls   *workflows.Service
+		crawls   *crawlclient.Service
 		caseMgr  *cases.Manager
 		serveErr = make(chan error, 1)
 		ln       net.Listener
 	)
 	if r.API {
-		crawls = &workflows.Service{Client: tc, BatchSize: cfg.BatchSize, HeartbeatTimeout: cfg.HeartbeatTimeout}
+		crawls = &crawlclient.Service{Client: tc, BatchSize: cfg.BatchSize, HeartbeatTimeout: cfg.HeartbeatTimeout}
 		var stopSweeper func()
 		if caseMgr, stopSweeper, err = startCases(ctx, dir, cfg.Demo, cfg.Shared, crawls, state, store, lists, auditLog, logger); err != nil {
 			return err
