@@ -106,7 +106,7 @@ func TestCrawlRidesOutAnIndexOutage(t *testing.T) {
 	if flaky.failed != flaky.down {
 		t.Fatalf("the outage refused %d writes, want %d: it did not happen in the middle of the crawl", flaky.failed, flaky.down)
 	}
-	if prog.State != workflows.StateFinished || prog.Pages != len(pages) || prog.Indexed != len(pages) {
+	if prog.State != vigil.CrawlFinished || prog.Pages != len(pages) || prog.Indexed != len(pages) {
 		t.Fatalf("progress = %+v; want finished with %d pages fetched and indexed", prog, len(pages))
 	}
 	ctx := context.Background()

@@ -78,7 +78,7 @@ func (s *Server) controlSchedule(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deleteSchedule(w http.ResponseWriter, r *http.Request) {
-	s.doControlSchedule(w, r, "delete")
+	s.doControlSchedule(w, r, vigil.ControlDelete)
 }
 
 // doControlSchedule pauses, resumes or deletes a schedule, audited.

@@ -5,6 +5,8 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
+
+	"vigil"
 )
 
 // CrawlSite crawls the sites of p.Seeds in batches until the frontier is
@@ -25,7 +27,7 @@ func CrawlSite(ctx workflow.Context, p CrawlParams) (Progress, error) {
 	}
 	prog := p.Progress
 	if prog.State == "" {
-		prog.State = StateRunning
+		prog.State = vigil.CrawlRunning
 	}
 	prog.MaxPages, prog.Robots = p.MaxPages, p.Robots
 	prog.Seeds, prog.CaseID = p.Seeds, p.CaseID
@@ -45,15 +47,15 @@ func CrawlSite(ctx workflow.Context, p CrawlParams) (Progress, error) {
 			var cmd string
 			ch.Receive(ctx, &cmd)
 			switch cmd {
-			case ControlPause:
-				if prog.State == StateRunning {
-					prog.State = StatePaused
+			case vigil.ControlPause:
+				if prog.State == vigil.CrawlRunning {
+					prog.State = vigil.CrawlPaused
 				}
-			case ControlResume:
-				if prog.State == StatePaused {
-					prog.State = StateRunning
+			case vigil.ControlResume:
+				if prog.State == vigil.CrawlPaused {
+					prog.State = vigil.CrawlRunning
 				}
-			case ControlStop:
+			case vigil.ControlStop:
 				stopRequested = true
 			}
 		}
@@ -97,7 +99,7 @@ func CrawlSite(ctx workflow.Context, p CrawlParams) (Progress, error) {
 			CrawlID: p.CrawlID, CaseID: p.CaseID, Seeds: p.Seeds, MaxDepth: p.MaxDepth, Robots: p.Robots, CookieFile: p.CookieFile, LoginFile: p.LoginFile,
 		}).Get(ctx, &started)
 		if err != nil {
-			prog.State, prog.LastError = StateFailed, err.Error()
+			prog.State, prog.LastError = vigil.CrawlFailed, err.Error()
 			return prog, err
 		}
 		prog.Queued = started.Queued
@@ -121,24 +123,24 @@ func CrawlSite(ctx workflow.Context, p CrawlParams) (Progress, error) {
 		return nil
 	}
 	fail := func(err error) (Progress, error) {
-		prog.State, prog.LastError = StateFailed, err.Error()
+		prog.State, prog.LastError = vigil.CrawlFailed, err.Error()
 		return prog, err
 	}
 
-	final := StateFinished
+	final := vigil.CrawlFinished
 	for ran := 0; ; {
 		if stopRequested {
-			final = StateStopped
+			final = vigil.CrawlStopped
 			break
 		}
-		if prog.State == StatePaused {
-			if err := workflow.Await(ctx, func() bool { return prog.State != StatePaused || stopRequested }); err != nil {
+		if prog.State == vigil.CrawlPaused {
+			if err := workflow.Await(ctx, func() bool { return prog.State != vigil.CrawlPaused || stopRequested }); err != nil {
 				return fail(err)
 			}
 			continue
 		}
 		if prog.Queued == 0 || prog.Pages >= p.MaxPages {
-			final = StateFinished
+			final = vigil.CrawlFinished
 			break
 		}
 		if ran >= p.BatchesPerRun {

@@ -12,6 +12,8 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
+
+	"vigil"
 )
 
 // fakeSite stands in for the crawl activities: a frontier of n pages.
@@ -63,7 +65,7 @@ func TestCrawlSiteIndexesEveryPageOnce(t *testing.T) {
 	if err := env.GetWorkflowResult(&prog); err != nil {
 		t.Fatal(err)
 	}
-	if prog.State != StateFinished || prog.Pages != 1234 || prog.Indexed != 1234 || prog.Batches != 13 || prog.Findings != 2468 {
+	if prog.State != vigil.CrawlFinished || prog.Pages != 1234 || prog.Indexed != 1234 || prog.Batches != 13 || prog.Findings != 2468 {
 		t.Fatalf("progress = %+v", prog)
 	}
 	if len(f.indexed) != 1234 {
@@ -84,7 +86,7 @@ func TestCrawlSiteStopsAtMaxPages(t *testing.T) {
 	if err := env.GetWorkflowResult(&prog); err != nil {
 		t.Fatal(err)
 	}
-	if prog.Pages != 250 || prog.Batches != 3 || prog.State != StateFinished {
+	if prog.Pages != 250 || prog.Batches != 3 || prog.State != vigil.CrawlFinished {
 		t.Fatalf("progress = %+v, want 250 pages in 3 batches", prog)
 	}
 }
@@ -108,7 +110,7 @@ func TestCrawlSitePausesResumesAndStops(t *testing.T) {
 	env := newEnv(t, f)
 	var pausedAt, afterPause int
 	env.RegisterDelayedCallback(func() {
-		env.SignalWorkflow(SignalControl, ControlPause)
+		env.SignalWorkflow(SignalControl, vigil.ControlPause)
 	}, time.Millisecond)
 	env.RegisterDelayedCallback(func() {
 		pausedAt = f.fetched
@@ -118,7 +120,7 @@ func TestCrawlSitePausesResumesAndStops(t *testing.T) {
 			return
 		}
 		var p Progress
-		if err := v.Get(&p); err != nil || p.State != StatePaused {
+		if err := v.Get(&p); err != nil || p.State != vigil.CrawlPaused {
 			t.Errorf("state while paused = %q (%v), want paused", p.State, err)
 		}
 		if len(p.Seeds) != 1 || p.Seeds[0] != "http://127.0.0.1/" || p.CaseID != "case-1" {
@@ -127,8 +129,8 @@ func TestCrawlSitePausesResumesAndStops(t *testing.T) {
 	}, time.Hour)
 	env.RegisterDelayedCallback(func() {
 		afterPause = f.fetched
-		env.SignalWorkflow(SignalControl, ControlResume)
-		env.SignalWorkflow(SignalControl, ControlStop)
+		env.SignalWorkflow(SignalControl, vigil.ControlResume)
+		env.SignalWorkflow(SignalControl, vigil.ControlStop)
 	}, 2*time.Hour)
 	env.ExecuteWorkflow(CrawlSite, CrawlParams{CrawlID: "c1", CaseID: "case-1", Seeds: []string{"http://127.0.0.1/"}, MaxPages: 100000, BatchSize: 10, BatchesPerRun: 100000})
 	var prog Progress
@@ -138,7 +140,7 @@ func TestCrawlSitePausesResumesAndStops(t *testing.T) {
 	if pausedAt != afterPause {
 		t.Fatalf("fetched %d pages while paused", afterPause-pausedAt)
 	}
-	if prog.State != StateStopped {
+	if prog.State != vigil.CrawlStopped {
 		t.Fatalf("state = %q, want stopped", prog.State)
 	}
 	if prog.Indexed != prog.Pages {
@@ -175,7 +177,7 @@ func TestCrawlSiteReportsRateAndETA(t *testing.T) {
 	if mid.StartedAt.IsZero() || !mid.UpdatedAt.After(mid.StartedAt) {
 		t.Fatalf("started %v, updated %v: want workflow times, updated after started", mid.StartedAt, mid.UpdatedAt)
 	}
-	if end.State != StateFinished || end.Pages != 300 || end.ETASeconds != 0 {
+	if end.State != vigil.CrawlFinished || end.Pages != 300 || end.ETASeconds != 0 {
 		t.Fatalf("final progress = %+v; want finished, 300 pages, no ETA", end)
 	}
 }
@@ -202,10 +204,10 @@ func TestCrawlSiteShowsTheEndStateOnlyOnceIndexed(t *testing.T) {
 	if err := env.GetWorkflowResult(&end); err != nil {
 		t.Fatal(err)
 	}
-	if mid.Pages != 100 || mid.Indexed != 0 || mid.State != StateRunning {
+	if mid.Pages != 100 || mid.Indexed != 0 || mid.State != vigil.CrawlRunning {
 		t.Fatalf("progress while the last batch is indexed = %+v; want running, 100 pages, 0 indexed", mid)
 	}
-	if end.State != StateFinished || end.Indexed != 100 {
+	if end.State != vigil.CrawlFinished || end.Indexed != 100 {
 		t.Fatalf("final progress = %+v", end)
 	}
 }

@@ -8,7 +8,11 @@
 // the types below.
 package workflows
 
-import "time"
+import (
+	"time"
+
+	"vigil"
+)
 
 // Task queues. CrawlSite workflows run on TaskQueue; the workflow sends its
 // crawl activities (StartCrawl, CrawlBatch: Tor-equipped workers, `vigil
@@ -32,23 +36,7 @@ const (
 const (
 	WorkflowCrawlSite = "CrawlSite"
 	QueryProgress     = "progress"
-	SignalControl     = "control" // payload: ControlPause, ControlResume or ControlStop
-)
-
-// Control commands sent with SignalControl.
-const (
-	ControlPause  = "pause"
-	ControlResume = "resume"
-	ControlStop   = "stop"
-)
-
-// Crawl states reported by Progress.State.
-const (
-	StateRunning  = "running"
-	StatePaused   = "paused"
-	StateStopped  = "stopped"
-	StateFinished = "finished"
-	StateFailed   = "failed"
+	SignalControl     = "control" // payload: vigil.ControlPause, vigil.ControlResume or vigil.ControlStop
 )
 
 // Robots policies of CrawlParams.Robots.
@@ -116,17 +104,17 @@ func (p *CrawlParams) withDefaults() {
 
 // Progress is what the progress query returns and the workflow's result.
 type Progress struct {
-	State     string `json:"state"`
-	Batches   int    `json:"batches"`
-	Pages     int    `json:"pages"`  // responses captured (any status)
-	Errors    int    `json:"errors"` // requests that failed without a response
-	Images    int    `json:"images"`
-	Queued    int    `json:"queued"` // frontier size after the last batch
-	Indexed   int    `json:"indexed"`
-	Findings  int    `json:"findings"`
-	Drift     int    `json:"drift,omitempty"` // pages whose site template drifted (see IndexBatchResult.Drift)
-	Runs      int    `json:"runs"`            // continue-as-new generations so far
-	LastError string `json:"last_error,omitempty"`
+	State     vigil.CrawlState `json:"state"` // running, paused, stopped, finished or failed
+	Batches   int              `json:"batches"`
+	Pages     int              `json:"pages"`  // responses captured (any status)
+	Errors    int              `json:"errors"` // requests that failed without a response
+	Images    int              `json:"images"`
+	Queued    int              `json:"queued"` // frontier size after the last batch
+	Indexed   int              `json:"indexed"`
+	Findings  int              `json:"findings"`
+	Drift     int              `json:"drift,omitempty"` // pages whose site template drifted (see IndexBatchResult.Drift)
+	Runs      int              `json:"runs"`            // continue-as-new generations so far
+	LastError string           `json:"last_error,omitempty"`
 
 	// MaxPages is the crawl's page limit (after defaults).
 	MaxPages int `json:"max_pages,omitempty"`

@@ -21,6 +21,8 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"vigil/workflows/devserver"
+
+	"vigil"
 )
 
 // TestRecordHistories runs CrawlSite on the embedded Temporal server against
@@ -248,7 +250,7 @@ func (r *recorder) finish(t *testing.T) {
 	r.site.add(id, &stubCrawl{total: 25})
 	run := r.start(t, id, r.params(id))
 	p, err := r.result(t, run)
-	if err != nil || p.State != StateFinished || p.Pages != 25 || p.Indexed != 25 || p.Batches != 3 {
+	if err != nil || p.State != vigil.CrawlFinished || p.Pages != 25 || p.Indexed != 25 || p.Batches != 3 {
 		t.Fatalf("progress %+v, error %v; want finished, 25 pages indexed in 3 batches", p, err)
 	}
 	r.save(t, id, id, run.GetRunID())
@@ -261,7 +263,7 @@ func (r *recorder) maxPages(t *testing.T) {
 	params.MaxPages = 25
 	run := r.start(t, id, params)
 	p, err := r.result(t, run)
-	if err != nil || p.State != StateFinished || p.Pages != 25 || p.Queued != 975 || p.LastError == "" {
+	if err != nil || p.State != vigil.CrawlFinished || p.Pages != 25 || p.Queued != 975 || p.LastError == "" {
 		t.Fatalf("progress %+v, error %v; want finished at 25 pages, 975 queued, a last error", p, err)
 	}
 	r.save(t, id, id, run.GetRunID())
@@ -273,19 +275,19 @@ func (r *recorder) pauseResume(t *testing.T) {
 	r.site.add(id, &stubCrawl{total: 30, hold: map[int]chan struct{}{1: release}})
 	run := r.start(t, id, r.params(id))
 	r.wait(t, id, "crawl 1")
-	r.signal(t, id, ControlPause)
+	r.signal(t, id, vigil.ControlPause)
 	// A query runs after the workflow task of the signal.
-	if p := r.query(t, id); p.State != StatePaused {
+	if p := r.query(t, id); p.State != vigil.CrawlPaused {
 		t.Fatalf("state after the pause signal = %q, want paused", p.State)
 	}
 	close(release)
 	r.wait(t, id, "index 1")
-	if p := r.query(t, id); p.State != StatePaused || p.Batches != 1 || p.Pages != 10 || p.CaseID != "case-record" {
+	if p := r.query(t, id); p.State != vigil.CrawlPaused || p.Batches != 1 || p.Pages != 10 || p.CaseID != "case-record" {
 		t.Fatalf("progress while paused = %+v; want paused after one batch of 10 pages", p)
 	}
-	r.signal(t, id, ControlResume)
+	r.signal(t, id, vigil.ControlResume)
 	p, err := r.result(t, run)
-	if err != nil || p.State != StateFinished || p.Pages != 30 || p.Indexed != 30 {
+	if err != nil || p.State != vigil.CrawlFinished || p.Pages != 30 || p.Indexed != 30 {
 		t.Fatalf("progress %+v, error %v; want finished, 30 pages indexed", p, err)
 	}
 	r.save(t, id, id, run.GetRunID())
@@ -297,13 +299,13 @@ func (r *recorder) stop(t *testing.T) {
 	r.site.add(id, &stubCrawl{total: 1000, hold: map[int]chan struct{}{2: release}})
 	run := r.start(t, id, r.params(id))
 	r.wait(t, id, "crawl 2")
-	r.signal(t, id, ControlStop)
-	if p := r.query(t, id); p.State != StateRunning {
+	r.signal(t, id, vigil.ControlStop)
+	if p := r.query(t, id); p.State != vigil.CrawlRunning {
 		t.Fatalf("state after the stop signal, batch 2 running = %q, want running", p.State)
 	}
 	close(release)
 	p, err := r.result(t, run)
-	if err != nil || p.State != StateStopped || p.Pages != 20 || p.Indexed != 20 || p.Batches != 2 {
+	if err != nil || p.State != vigil.CrawlStopped || p.Pages != 20 || p.Indexed != 20 || p.Batches != 2 {
 		t.Fatalf("progress %+v, error %v; want stopped after 2 batches, 20 pages indexed", p, err)
 	}
 	r.save(t, id, id, run.GetRunID())
@@ -318,7 +320,7 @@ func (r *recorder) continueAsNew(t *testing.T) {
 	run := r.start(t, id, params)
 	first := run.GetRunID() // Get moves the run to the last one
 	p, err := r.result(t, run)
-	if err != nil || p.State != StateFinished || p.Pages != 50 || p.Indexed != 50 || p.Runs != 2 {
+	if err != nil || p.State != vigil.CrawlFinished || p.Pages != 50 || p.Indexed != 50 || p.Runs != 2 {
 		t.Fatalf("progress %+v, error %v; want finished, 50 pages indexed over 3 runs", p, err)
 	}
 	r.save(t, id, id, first)

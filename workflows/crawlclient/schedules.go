@@ -144,11 +144,11 @@ func (s *Service) ControlSchedule(ctx context.Context, id, command string) error
 	h := s.Client.ScheduleClient().GetHandle(ctx, id)
 	var err error
 	switch command {
-	case workflows.ControlPause:
+	case vigil.ControlPause:
 		err = h.Pause(ctx, client.SchedulePauseOptions{Note: "paused through Vigil"})
-	case workflows.ControlResume:
+	case vigil.ControlResume:
 		err = h.Unpause(ctx, client.ScheduleUnpauseOptions{Note: "resumed through Vigil"})
-	case "delete":
+	case vigil.ControlDelete:
 		err = h.Delete(ctx)
 	default:
 		return vigil.Errorf(vigil.EINVALID, "unknown schedule command %q (use pause, resume or delete)", command)

@@ -62,7 +62,7 @@ func (s *Service) StartCrawl(ctx context.Context, req vigil.CrawlRequest) (vigil
 	if err != nil {
 		return vigil.CrawlStatus{}, unavailable("start crawl", err)
 	}
-	return vigil.CrawlStatus{ID: id, Seeds: req.Seeds, CaseID: req.CaseID, State: workflows.StateRunning, StartedAt: time.Now().UTC()}, nil
+	return vigil.CrawlStatus{ID: id, Seeds: req.Seeds, CaseID: req.CaseID, State: vigil.CrawlRunning, StartedAt: time.Now().UTC()}, nil
 }
 
 // validateCrawl checks a crawl request; its errors are EINVALID.
@@ -128,7 +128,7 @@ func (s *Service) Crawl(ctx context.Context, id string) (vigil.CrawlStatus, erro
 		}
 	default:
 		// Failed, terminated, canceled or timed out.
-		prog.State = strings.ToLower(info.GetStatus().String())
+		prog.State = vigil.CrawlState(strings.ToLower(info.GetStatus().String()))
 		if err := s.Client.GetWorkflow(ctx, id, "").Get(ctx, nil); err != nil {
 			prog.LastError = err.Error()
 		}
@@ -166,7 +166,7 @@ func (s *Service) Crawls(ctx context.Context) ([]vigil.CrawlStatus, error) {
 // ControlCrawl pauses, resumes or stops a running crawl.
 func (s *Service) ControlCrawl(ctx context.Context, id, command string) error {
 	switch command {
-	case workflows.ControlPause, workflows.ControlResume, workflows.ControlStop:
+	case vigil.ControlPause, vigil.ControlResume, vigil.ControlStop:
 	default:
 		return vigil.Errorf(vigil.EINVALID, "unknown crawl command %q (use pause, resume or stop)", command)
 	}
