@@ -1,7 +1,8 @@
 // Package activities implements the side effects of Vigil's workflows:
 // fetching pages through Tor, storing captures, extracting findings, hashing
-// images and indexing. Each exported method of Activities is registered under
-// the matching workflows.Activity* name.
+// images and indexing. Each exported method of Activities implements an
+// activity of workflows.Contract and is registered through it
+// (RegisterCrawl, RegisterProcess).
 //
 // Errors are classified here, once: bad input is a non-retryable
 // application error of type workflows.ErrorTypeInvalid; everything else
@@ -23,7 +24,6 @@ import (
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
-	"go.temporal.io/sdk/worker"
 
 	"vigil"
 	"vigil/crawler"
@@ -67,11 +67,24 @@ type Activities struct {
 	sessions sync.Map
 }
 
-// Register registers the activities on w under their workflow names.
-func (a *Activities) Register(w worker.Registry) {
-	w.RegisterActivityWithOptions(a.StartCrawl, activity.RegisterOptions{Name: workflows.ActivityStartCrawl})
-	w.RegisterActivityWithOptions(a.CrawlBatch, activity.RegisterOptions{Name: workflows.ActivityCrawlBatch})
-	w.RegisterActivityWithOptions(a.IndexBatch, activity.RegisterOptions{Name: workflows.ActivityIndexBatch})
+// RegisterCrawl registers the crawl role's activities on r: StartCrawl and
+// CrawlBatch, which fetch through Tor (workers of workflows.CrawlTaskQueue).
+func (a *Activities) RegisterCrawl(r workflows.Registry) {
+	workflows.Contract.StartCrawl.Register(r, a.StartCrawl)
+	workflows.Contract.CrawlBatch.Register(r, a.CrawlBatch)
+}
+
+// RegisterProcess registers the processing role's activity on r:
+// IndexBatch (workers of workflows.ProcessTaskQueue).
+func (a *Activities) RegisterProcess(r workflows.Registry) {
+	workflows.Contract.IndexBatch.Register(r, a.IndexBatch)
+}
+
+// Register registers both roles' activities on r, for a worker that runs
+// them all from one task queue.
+func (a *Activities) Register(r workflows.Registry) {
+	a.RegisterCrawl(r)
+	a.RegisterProcess(r)
 }
 
 func invalid(format string, args ...any) error {

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
@@ -89,9 +88,7 @@ func TestCrawlRidesOutAnIndexOutage(t *testing.T) {
 	env := suite.NewTestWorkflowEnvironment()
 	env.SetTestTimeout(5 * time.Minute)
 	env.RegisterWorkflowWithOptions(workflows.CrawlSite, workflow.RegisterOptions{Name: workflows.WorkflowCrawlSite})
-	env.RegisterActivityWithOptions(a.StartCrawl, activity.RegisterOptions{Name: workflows.ActivityStartCrawl})
-	env.RegisterActivityWithOptions(a.CrawlBatch, activity.RegisterOptions{Name: workflows.ActivityCrawlBatch})
-	env.RegisterActivityWithOptions(a.IndexBatch, activity.RegisterOptions{Name: workflows.ActivityIndexBatch})
+	a.Register(env)
 	env.ExecuteWorkflow(workflows.CrawlSite, workflows.CrawlParams{
 		CrawlID: "outage", Seeds: []string{srv.URL + "/"}, MaxDepth: -1, MaxPages: 5000, BatchSize: 30,
 	})

@@ -68,36 +68,17 @@ func CrawlSite(ctx workflow.Context, p CrawlParams) (Progress, error) {
 		MaximumAttempts:        30,
 		NonRetryableErrorTypes: []string{ErrorTypeInvalid},
 	}
-	// Crawl activities go to the crawl workers' queue, IndexBatch to the
-	// processing workers' queue (TaskQueue's comment). Replay does not
-	// compare task queues, so histories recorded before the split replay.
-	shortCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		TaskQueue:           CrawlTaskQueue,
-		StartToCloseTimeout: time.Minute,
-		RetryPolicy:         retry,
-	})
-	crawlCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		// Generous: a batch on a polite onion host (1 request a second) is
-		// slow, and heartbeats, not this, detect a dead worker.
-		TaskQueue:           CrawlTaskQueue,
-		StartToCloseTimeout: 3 * time.Hour,
-		HeartbeatTimeout:    p.HeartbeatTimeout,
-		RetryPolicy:         retry,
-	})
-	indexCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		TaskQueue:           ProcessTaskQueue,
-		StartToCloseTimeout: 10 * time.Minute,
-		// IndexBatch heartbeats too: an index batch on a dead worker is
-		// retried after the heartbeat timeout, not after ten minutes.
+	// The crawl's activity options; the contract adds task queues and
+	// timeouts (Activity.Execute).
+	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		HeartbeatTimeout: p.HeartbeatTimeout,
 		RetryPolicy:      retry,
 	})
 
 	if prog.Batches == 0 {
-		var started StartCrawlResult
-		err := workflow.ExecuteActivity(shortCtx, ActivityStartCrawl, StartCrawlInput{
+		started, err := Contract.StartCrawl.Execute(ctx, StartCrawlInput{
 			CrawlID: p.CrawlID, CaseID: p.CaseID, Seeds: p.Seeds, MaxDepth: p.MaxDepth, Robots: p.Robots, CookieFile: p.CookieFile, LoginFile: p.LoginFile,
-		}).Get(ctx, &started)
+		}).Get(ctx)
 		if err != nil {
 			prog.State, prog.LastError = vigil.CrawlFailed, err.Error()
 			return prog, err
@@ -106,13 +87,12 @@ func CrawlSite(ctx workflow.Context, p CrawlParams) (Progress, error) {
 	}
 
 	// pending is the IndexBatch of the previous batch, still running.
-	var pending workflow.Future
+	var pending *Future[IndexBatchResult]
 	waitPending := func() error {
 		if pending == nil {
 			return nil
 		}
-		var res IndexBatchResult
-		err := pending.Get(ctx, &res)
+		res, err := pending.Get(ctx)
 		pending = nil
 		if err != nil {
 			return err
@@ -155,11 +135,10 @@ func CrawlSite(ctx workflow.Context, p CrawlParams) (Progress, error) {
 
 		ran++
 		batch := prog.Batches + 1
-		var res CrawlBatchResult
 		began := workflow.Now(ctx)
-		err := workflow.ExecuteActivity(crawlCtx, ActivityCrawlBatch, CrawlBatchInput{
+		res, err := Contract.CrawlBatch.Execute(ctx, CrawlBatchInput{
 			CrawlID: p.CrawlID, Batch: batch, MaxPages: min(p.BatchSize, p.MaxPages-prog.Pages),
-		}).Get(ctx, &res)
+		}).Get(ctx)
 		if err != nil {
 			return fail(err)
 		}
@@ -185,9 +164,10 @@ func CrawlSite(ctx workflow.Context, p CrawlParams) (Progress, error) {
 			return fail(err)
 		}
 		if len(res.DocumentIDs) > 0 {
-			pending = workflow.ExecuteActivity(indexCtx, ActivityIndexBatch, IndexBatchInput{
+			f := Contract.IndexBatch.Execute(ctx, IndexBatchInput{
 				CrawlID: p.CrawlID, Batch: batch, DocumentIDs: res.DocumentIDs,
 			})
+			pending = &f
 		}
 	}
 	if err := waitPending(); err != nil {

@@ -48,9 +48,9 @@ func newEnv(t *testing.T, f *fakeSite) *testsuite.TestWorkflowEnvironment {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
 	env.RegisterWorkflowWithOptions(CrawlSite, workflow.RegisterOptions{Name: WorkflowCrawlSite})
-	env.RegisterActivityWithOptions(f.start, activity.RegisterOptions{Name: ActivityStartCrawl})
-	env.RegisterActivityWithOptions(f.crawl, activity.RegisterOptions{Name: ActivityCrawlBatch})
-	env.RegisterActivityWithOptions(f.index, activity.RegisterOptions{Name: ActivityIndexBatch})
+	Contract.StartCrawl.Register(env, f.start)
+	Contract.CrawlBatch.Register(env, f.crawl)
+	Contract.IndexBatch.Register(env, f.index)
 	return env
 }
 
@@ -155,7 +155,7 @@ func TestCrawlSitePausesResumesAndStops(t *testing.T) {
 func TestCrawlSiteReportsRateAndETA(t *testing.T) {
 	f := &fakeSite{total: 300, indexed: map[string]int{}}
 	env := newEnv(t, f)
-	env.OnActivity(ActivityCrawlBatch, mock.Anything, mock.Anything).Return(f.crawl).After(10 * time.Second)
+	env.OnActivity(Contract.CrawlBatch.Name, mock.Anything, mock.Anything).Return(f.crawl).After(10 * time.Second)
 	var mid Progress
 	env.RegisterDelayedCallback(func() {
 		v, err := env.QueryWorkflow(QueryProgress)
@@ -188,7 +188,7 @@ func TestCrawlSiteReportsRateAndETA(t *testing.T) {
 func TestCrawlSiteShowsTheEndStateOnlyOnceIndexed(t *testing.T) {
 	f := &fakeSite{total: 100, indexed: map[string]int{}}
 	env := newEnv(t, f)
-	env.OnActivity(ActivityIndexBatch, mock.Anything, mock.Anything).Return(f.index).After(10 * time.Second)
+	env.OnActivity(Contract.IndexBatch.Name, mock.Anything, mock.Anything).Return(f.index).After(10 * time.Second)
 	var mid Progress
 	env.RegisterDelayedCallback(func() {
 		v, err := env.QueryWorkflow(QueryProgress)
@@ -233,23 +233,23 @@ func TestCrawlSiteRoutesActivitiesToTheirRoles(t *testing.T) {
 		}
 		queues[info.ActivityType.Name][info.TaskQueue] = true
 	}
-	env.RegisterActivityWithOptions(func(ctx context.Context, in StartCrawlInput) (StartCrawlResult, error) {
+	Contract.StartCrawl.Register(env, func(ctx context.Context, in StartCrawlInput) (StartCrawlResult, error) {
 		record(ctx)
 		return f.start(ctx, in)
-	}, activity.RegisterOptions{Name: ActivityStartCrawl})
-	env.RegisterActivityWithOptions(func(ctx context.Context, in CrawlBatchInput) (CrawlBatchResult, error) {
+	})
+	Contract.CrawlBatch.Register(env, func(ctx context.Context, in CrawlBatchInput) (CrawlBatchResult, error) {
 		record(ctx)
 		return f.crawl(ctx, in)
-	}, activity.RegisterOptions{Name: ActivityCrawlBatch})
-	env.RegisterActivityWithOptions(func(ctx context.Context, in IndexBatchInput) (IndexBatchResult, error) {
+	})
+	Contract.IndexBatch.Register(env, func(ctx context.Context, in IndexBatchInput) (IndexBatchResult, error) {
 		record(ctx)
 		return f.index(ctx, in)
-	}, activity.RegisterOptions{Name: ActivityIndexBatch})
+	})
 	env.ExecuteWorkflow(CrawlSite, CrawlParams{CrawlID: "c1", Seeds: []string{"http://127.0.0.1/"}, BatchSize: 10})
 	if err := env.GetWorkflowError(); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{ActivityStartCrawl: CrawlTaskQueue, ActivityCrawlBatch: CrawlTaskQueue, ActivityIndexBatch: ProcessTaskQueue}
+	want := map[string]string{Contract.StartCrawl.Name: CrawlTaskQueue, Contract.CrawlBatch.Name: CrawlTaskQueue, Contract.IndexBatch.Name: ProcessTaskQueue}
 	for name, queue := range want {
 		if got := queues[name]; len(got) != 1 || !got[queue] {
 			t.Errorf("%s ran on task queues %v, want only %s", name, got, queue)
@@ -257,5 +257,52 @@ func TestCrawlSiteRoutesActivitiesToTheirRoles(t *testing.T) {
 	}
 	if len(f.indexed) != 30 {
 		t.Fatalf("indexed %d documents, want 30", len(f.indexed))
+	}
+}
+
+// TestCrawlSiteGivesEachActivityItsTimeouts: each activity runs with its
+// contract's start-to-close timeout, and the ones that heartbeat with the
+// crawl's heartbeat timeout.
+func TestCrawlSiteGivesEachActivityItsTimeouts(t *testing.T) {
+	f := &fakeSite{total: 20, indexed: map[string]int{}}
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	env.RegisterWorkflowWithOptions(CrawlSite, workflow.RegisterOptions{Name: WorkflowCrawlSite})
+	var mu sync.Mutex
+	type timeouts struct{ startToClose, heartbeat time.Duration }
+	got := map[string]timeouts{}
+	record := func(ctx context.Context) {
+		info := activity.GetInfo(ctx)
+		mu.Lock()
+		defer mu.Unlock()
+		// The test environment takes the deadline and the start time from
+		// the clock one after the other: round off the gap.
+		got[info.ActivityType.Name] = timeouts{info.Deadline.Sub(info.StartedTime).Round(time.Minute), info.HeartbeatTimeout}
+	}
+	Contract.StartCrawl.Register(env, func(ctx context.Context, in StartCrawlInput) (StartCrawlResult, error) {
+		record(ctx)
+		return f.start(ctx, in)
+	})
+	Contract.CrawlBatch.Register(env, func(ctx context.Context, in CrawlBatchInput) (CrawlBatchResult, error) {
+		record(ctx)
+		return f.crawl(ctx, in)
+	})
+	Contract.IndexBatch.Register(env, func(ctx context.Context, in IndexBatchInput) (IndexBatchResult, error) {
+		record(ctx)
+		return f.index(ctx, in)
+	})
+	env.ExecuteWorkflow(CrawlSite, CrawlParams{CrawlID: "c1", Seeds: []string{"http://127.0.0.1/"}, BatchSize: 10, HeartbeatTimeout: 7 * time.Second})
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]timeouts{
+		Contract.StartCrawl.Name: {time.Minute, 0},
+		Contract.CrawlBatch.Name: {3 * time.Hour, 7 * time.Second},
+		Contract.IndexBatch.Name: {10 * time.Minute, 7 * time.Second},
+	}
+	for name, w := range want {
+		if got[name] != w {
+			t.Errorf("%s ran with start-to-close %v and heartbeat timeout %v, want %v and %v", name, got[name].startToClose, got[name].heartbeat, w.startToClose, w.heartbeat)
+		}
 	}
 }

@@ -25,13 +25,6 @@ const (
 	ProcessTaskQueue = "vigil-process"
 )
 
-// Activity names. The activities package registers its methods under these.
-const (
-	ActivityStartCrawl = "StartCrawl"
-	ActivityCrawlBatch = "CrawlBatch"
-	ActivityIndexBatch = "IndexBatch"
-)
-
 // Workflow, query and signal names.
 const (
 	WorkflowCrawlSite = "CrawlSite"

@@ -14,7 +14,6 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/temporalproto"
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
@@ -102,10 +101,10 @@ func (s *stubSite) workers(c client.Client) []worker.Worker {
 	wf := worker.New(c, TaskQueue, worker.Options{})
 	wf.RegisterWorkflowWithOptions(CrawlSite, workflow.RegisterOptions{Name: WorkflowCrawlSite})
 	crawl := worker.New(c, CrawlTaskQueue, worker.Options{})
-	crawl.RegisterActivityWithOptions(s.startCrawl, activity.RegisterOptions{Name: ActivityStartCrawl})
-	crawl.RegisterActivityWithOptions(s.crawlBatch, activity.RegisterOptions{Name: ActivityCrawlBatch})
+	Contract.StartCrawl.Register(crawl, s.startCrawl)
+	Contract.CrawlBatch.Register(crawl, s.crawlBatch)
 	process := worker.New(c, ProcessTaskQueue, worker.Options{})
-	process.RegisterActivityWithOptions(s.indexBatch, activity.RegisterOptions{Name: ActivityIndexBatch})
+	Contract.IndexBatch.Register(process, s.indexBatch)
 	return []worker.Worker{wf, crawl, process}
 }
 

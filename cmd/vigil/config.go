@@ -18,7 +18,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-	"go.temporal.io/sdk/activity"
 	sdkclient "go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
@@ -417,13 +416,12 @@ func runRoles(ctx context.Context, cfg config, out io.Writer, banner string) err
 	}
 	if r.Crawl {
 		queues[workflows.CrawlTaskQueue] = func(w worker.Worker) {
-			w.RegisterActivityWithOptions(acts.StartCrawl, activity.RegisterOptions{Name: workflows.ActivityStartCrawl})
-			w.RegisterActivityWithOptions(acts.CrawlBatch, activity.RegisterOptions{Name: workflows.ActivityCrawlBatch})
+			acts.RegisterCrawl(w)
 		}
 	}
 	if r.Process {
 		queues[workflows.ProcessTaskQueue] = func(w worker.Worker) {
-			w.RegisterActivityWithOptions(acts.IndexBatch, activity.RegisterOptions{Name: workflows.ActivityIndexBatch})
+			acts.RegisterProcess(w)
 		}
 	}
 	for _, q := range []string{workflows.TaskQueue, workflows.CrawlTaskQueue, workflows.ProcessTaskQueue} {
