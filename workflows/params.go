@@ -1,11 +1,16 @@
-// Package workflows holds Vigil's Temporal workflows and the contract they
-// share with the activities that implement their side effects: activity
-// names, inputs and results.
+// Package workflows holds Vigil's Temporal workflow, CrawlSite, and the
+// contract it shares with the activities that implement its side effects:
+// Contract names each activity with its task queue, timeouts, input and
+// result types. CrawlBatch fetches pages through Tor, stores the captures
+// and hashes the images it meets; IndexBatch extracts findings and indexes
+// documents, findings and image hashes.
 //
-// Workflow code here is deterministic: no I/O, no wall clock, no goroutines
-// but workflow.Go, no map iteration order. It reaches the world only through
-// activities, which live in package activities and import this package for
-// the types below.
+// Workflow code here is deterministic: no I/O, no wall clock, no randomness,
+// no goroutines but workflow.Go, no map iteration order (make workflowcheck
+// checks it). It reaches the world only through activities, which live in
+// package activities and import this package for the contract. The client
+// side (starting, querying, signalling and scheduling crawls) is package
+// workflows/crawlclient.
 package workflows
 
 import (
