@@ -58,8 +58,44 @@ type Server struct {
 // Start builds and starts the server. It returns once the frontend accepts
 // connections. Stop must be called to release ports and the database.
 func Start(cfg Config) (*Server, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	ports, err := freePorts(cfg.IP, 4) // frontend HTTP, history, matching, worker
+	if err != nil {
+		return nil, err
+	}
+	sqlConf, err := setupSQLite(cfg)
+	if err != nil {
+		return nil, err
+	}
+	srv, err := newServer(cfg, serverConfig(cfg, ports, sqlConf), ports)
+	if err != nil {
+		return nil, err
+	}
+	if err := srv.Start(); err != nil {
+		return nil, fmt.Errorf("devserver: start server: %w", err)
+	}
+	frontend := cfg.hostPort(cfg.Port)
+	s := &Server{server: srv, frontend: frontend, namespace: cfg.Namespace}
+	if cfg.UIPort >= 0 {
+		if cfg.UIPort == 0 {
+			if cfg.UIPort, err = freePort(cfg.IP); err != nil {
+				s.Stop()
+				return nil, err
+			}
+		}
+		s.ui, s.uiAddress = startUI(cfg.IP, cfg.UIPort, frontend)
+	}
+	return s, nil
+}
+
+// withDefaults fills in cfg's defaults, creates its data directory and
+// picks its frontend port when none is given.
+func (cfg Config) withDefaults() (Config, error) {
 	if cfg.DataDir == "" {
-		return nil, errors.New("devserver: data directory is required")
+		return cfg, errors.New("devserver: data directory is required")
 	}
 	if cfg.IP == "" {
 		cfg.IP = "127.0.0.1"
@@ -71,23 +107,20 @@ func Start(cfg Config) (*Server, error) {
 		cfg.LogLevel = "warn"
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("devserver: create data directory: %w", err)
+		return cfg, fmt.Errorf("devserver: create data directory: %w", err)
 	}
 	var err error
 	if cfg.Port == 0 {
-		if cfg.Port, err = freePort(cfg.IP); err != nil {
-			return nil, err
-		}
+		cfg.Port, err = freePort(cfg.IP)
 	}
-	ports := make([]int, 4) // frontend HTTP, history, matching, worker
-	for i := range ports {
-		if ports[i], err = freePort(cfg.IP); err != nil {
-			return nil, err
-		}
-	}
-	hostPort := func(p int) string { return net.JoinHostPort(cfg.IP, strconv.Itoa(p)) }
-	frontend := hostPort(cfg.Port)
+	return cfg, err
+}
 
+func (cfg Config) hostPort(p int) string { return net.JoinHostPort(cfg.IP, strconv.Itoa(p)) }
+
+// setupSQLite creates the database and its schema on the first start, and
+// the namespace with Vigil's search attributes.
+func setupSQLite(cfg Config) (*config.SQL, error) {
 	sqlConf := &config.SQL{
 		PluginName:   sqliteplugin.PluginName,
 		DatabaseName: filepath.Join(cfg.DataDir, "temporal.db"),
@@ -113,7 +146,15 @@ func Start(cfg Config) (*Server, error) {
 	if err := sqliteschema.CreateNamespaces(sqlConf, nsConf); err != nil {
 		return nil, fmt.Errorf("devserver: create namespace: %w", err)
 	}
+	return sqlConf, nil
+}
 
+// serverConfig is the server's static configuration: one history shard,
+// SQLite persistence and visibility, no archival, every service on cfg.IP
+// (the frontend on cfg.Port and ports[0], history, matching and worker on
+// ports[1:4]).
+func serverConfig(cfg Config, ports []int, sqlConf *config.SQL) *config.Config {
+	frontend := cfg.hostPort(cfg.Port)
 	conf := &config.Config{}
 	conf.Global.Membership.MaxJoinDuration = 30e9
 	conf.Global.Membership.BroadcastAddress = cfg.IP
@@ -130,7 +171,7 @@ func Start(cfg Config) (*Server, error) {
 				Enabled:                true,
 				InitialFailoverVersion: 1,
 				RPCAddress:             frontend,
-				HTTPAddress:            hostPort(ports[0]),
+				HTTPAddress:            cfg.hostPort(ports[0]),
 				ClusterID:              "vigil-embedded",
 			},
 		},
@@ -154,7 +195,12 @@ func Start(cfg Config) (*Server, error) {
 	conf.NamespaceDefaults.Archival.History.State = "disabled"
 	conf.NamespaceDefaults.Archival.Visibility.State = "disabled"
 	conf.PublicClient.HostPort = frontend
+	return conf
+}
 
+// newServer builds the server of conf, logging to temporal.log in the data
+// directory.
+func newServer(cfg Config, conf *config.Config, ports []int) (temporal.Server, error) {
 	logger := tlog.NewZapLogger(tlog.BuildZapLogger(tlog.Config{
 		Level:      cfg.LogLevel,
 		OutputFile: filepath.Join(cfg.DataDir, "temporal.log"),
@@ -168,13 +214,33 @@ func Start(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("devserver: claim mapper: %w", err)
 	}
+	srv, err := temporal.NewServer(
+		temporal.WithConfig(conf),
+		temporal.ForServices(temporal.DefaultServices),
+		temporal.WithStaticHosts(map[primitives.ServiceName]static.Hosts{
+			primitives.FrontendService: static.SingleLocalHost(cfg.hostPort(cfg.Port)),
+			primitives.HistoryService:  static.SingleLocalHost(cfg.hostPort(ports[1])),
+			primitives.MatchingService: static.SingleLocalHost(cfg.hostPort(ports[2])),
+			primitives.WorkerService:   static.SingleLocalHost(cfg.hostPort(ports[3])),
+		}),
+		temporal.WithLogger(logger),
+		temporal.WithAuthorizer(authorizer),
+		temporal.WithClaimMapper(func(*config.Config) authorization.ClaimMapper { return claimMapper }),
+		temporal.WithDynamicConfigClient(dynamicConfig()),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("devserver: build server: %w", err)
+	}
+	return srv, nil
+}
 
-	// A one-shard dev server with production defaults polls its queues
-	// slowly; these values cut a sequential activity from ~100 ms to ~10 ms.
-	// The server's version check calls version-info.temporal.io on start:
-	// a DNS lookup and an outbound connection that an investigation tool
-	// must never make.
-	dyn := dynamicconfig.StaticClient{
+// dynamicConfig tunes the server. A one-shard dev server with production
+// defaults polls its queues slowly; these values cut a sequential activity
+// from ~100 ms to ~10 ms. The server's version check calls
+// version-info.temporal.io on start: a DNS lookup and an outbound connection
+// that an investigation tool must never make.
+func dynamicConfig() dynamicconfig.StaticClient {
+	return dynamicconfig.StaticClient{
 		dynamicconfig.EnableServerVersionCheck.Key():                     false,
 		dynamicconfig.TransferProcessorMaxPollRPS.Key():                  1000,
 		dynamicconfig.TimerProcessorMaxPollRPS.Key():                     1000,
@@ -184,38 +250,6 @@ func Start(cfg Config) (*Server, error) {
 		dynamicconfig.HistoryCacheHostLevelMaxSize.Key():                 8096,
 		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 100,
 	}
-
-	srv, err := temporal.NewServer(
-		temporal.WithConfig(conf),
-		temporal.ForServices(temporal.DefaultServices),
-		temporal.WithStaticHosts(map[primitives.ServiceName]static.Hosts{
-			primitives.FrontendService: static.SingleLocalHost(frontend),
-			primitives.HistoryService:  static.SingleLocalHost(hostPort(ports[1])),
-			primitives.MatchingService: static.SingleLocalHost(hostPort(ports[2])),
-			primitives.WorkerService:   static.SingleLocalHost(hostPort(ports[3])),
-		}),
-		temporal.WithLogger(logger),
-		temporal.WithAuthorizer(authorizer),
-		temporal.WithClaimMapper(func(*config.Config) authorization.ClaimMapper { return claimMapper }),
-		temporal.WithDynamicConfigClient(dyn),
-	)
-	if err != nil {
-		return nil, fmt.Errorf("devserver: build server: %w", err)
-	}
-	if err := srv.Start(); err != nil {
-		return nil, fmt.Errorf("devserver: start server: %w", err)
-	}
-	s := &Server{server: srv, frontend: frontend, namespace: cfg.Namespace}
-	if cfg.UIPort >= 0 {
-		if cfg.UIPort == 0 {
-			if cfg.UIPort, err = freePort(cfg.IP); err != nil {
-				s.Stop()
-				return nil, err
-			}
-		}
-		s.ui, s.uiAddress = startUI(cfg.IP, cfg.UIPort, frontend)
-	}
-	return s, nil
 }
 
 // FrontendAddress is the host:port of the frontend gRPC service.
@@ -242,6 +276,18 @@ func (s *Server) Stop() {
 }
 
 type uiServer interface{ Stop() }
+
+// freePorts picks n free ports on ip.
+func freePorts(ip string, n int) ([]int, error) {
+	ports := make([]int, n)
+	for i := range ports {
+		var err error
+		if ports[i], err = freePort(ip); err != nil {
+			return nil, err
+		}
+	}
+	return ports, nil
+}
 
 func freePort(ip string) (int, error) {
 	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
