@@ -44,6 +44,23 @@ func (f *fakeSite) index(_ context.Context, in IndexBatchInput) (IndexBatchResul
 	return IndexBatchResult{Documents: len(in.DocumentIDs), Findings: 2 * len(in.DocumentIDs)}, nil
 }
 
+// registerObserved registers f's activities on env, each calling observe
+// with its context first.
+func (f *fakeSite) registerObserved(env *testsuite.TestWorkflowEnvironment, observe func(context.Context)) {
+	Contract.StartCrawl.Register(env, func(ctx context.Context, in StartCrawlInput) (StartCrawlResult, error) {
+		observe(ctx)
+		return f.start(ctx, in)
+	})
+	Contract.CrawlBatch.Register(env, func(ctx context.Context, in CrawlBatchInput) (CrawlBatchResult, error) {
+		observe(ctx)
+		return f.crawl(ctx, in)
+	})
+	Contract.IndexBatch.Register(env, func(ctx context.Context, in IndexBatchInput) (IndexBatchResult, error) {
+		observe(ctx)
+		return f.index(ctx, in)
+	})
+}
+
 func newEnv(t *testing.T, f *fakeSite) *testsuite.TestWorkflowEnvironment {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
@@ -233,18 +250,7 @@ func TestCrawlSiteRoutesActivitiesToTheirRoles(t *testing.T) {
 		}
 		queues[info.ActivityType.Name][info.TaskQueue] = true
 	}
-	Contract.StartCrawl.Register(env, func(ctx context.Context, in StartCrawlInput) (StartCrawlResult, error) {
-		record(ctx)
-		return f.start(ctx, in)
-	})
-	Contract.CrawlBatch.Register(env, func(ctx context.Context, in CrawlBatchInput) (CrawlBatchResult, error) {
-		record(ctx)
-		return f.crawl(ctx, in)
-	})
-	Contract.IndexBatch.Register(env, func(ctx context.Context, in IndexBatchInput) (IndexBatchResult, error) {
-		record(ctx)
-		return f.index(ctx, in)
-	})
+	f.registerObserved(env, record)
 	env.ExecuteWorkflow(CrawlSite, CrawlParams{CrawlID: "c1", Seeds: []string{"http://127.0.0.1/"}, BatchSize: 10})
 	if err := env.GetWorkflowError(); err != nil {
 		t.Fatal(err)
@@ -279,18 +285,7 @@ func TestCrawlSiteGivesEachActivityItsTimeouts(t *testing.T) {
 		// the clock one after the other: round off the gap.
 		got[info.ActivityType.Name] = timeouts{info.Deadline.Sub(info.StartedTime).Round(time.Minute), info.HeartbeatTimeout}
 	}
-	Contract.StartCrawl.Register(env, func(ctx context.Context, in StartCrawlInput) (StartCrawlResult, error) {
-		record(ctx)
-		return f.start(ctx, in)
-	})
-	Contract.CrawlBatch.Register(env, func(ctx context.Context, in CrawlBatchInput) (CrawlBatchResult, error) {
-		record(ctx)
-		return f.crawl(ctx, in)
-	})
-	Contract.IndexBatch.Register(env, func(ctx context.Context, in IndexBatchInput) (IndexBatchResult, error) {
-		record(ctx)
-		return f.index(ctx, in)
-	})
+	f.registerObserved(env, record)
 	env.ExecuteWorkflow(CrawlSite, CrawlParams{CrawlID: "c1", Seeds: []string{"http://127.0.0.1/"}, BatchSize: 10, HeartbeatTimeout: 7 * time.Second})
 	if err := env.GetWorkflowError(); err != nil {
 		t.Fatal(err)

@@ -72,8 +72,10 @@ type stubCrawl struct {
 	failStart      bool
 	failBatch      int            // batch number that fails non-retryably (0: none)
 	failure        map[int]string // CrawlBatchResult.Failure by batch
-	hold           map[int]chan struct{}
-	events         chan string // "crawl N" and "index N" as the activities start
+	// holdBatch is held until release is closed (0: none).
+	holdBatch int
+	release   chan struct{}
+	events    chan string // "crawl N" and "index N" as the activities start
 }
 
 // stubSite implements the crawl activities for the recorded crawls, keyed
@@ -85,6 +87,7 @@ type stubSite struct {
 
 func (s *stubSite) add(id string, c *stubCrawl) *stubCrawl {
 	c.events = make(chan string, 1000)
+	c.release = make(chan struct{})
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.crawls[id] = c
@@ -119,9 +122,9 @@ func (s *stubSite) startCrawl(_ context.Context, in StartCrawlInput) (StartCrawl
 func (s *stubSite) crawlBatch(ctx context.Context, in CrawlBatchInput) (CrawlBatchResult, error) {
 	c := s.crawl(in.CrawlID)
 	c.events <- fmt.Sprintf("crawl %d", in.Batch)
-	if hold := c.hold[in.Batch]; hold != nil {
+	if in.Batch == c.holdBatch {
 		select {
-		case <-hold:
+		case <-c.release:
 		case <-ctx.Done():
 			return CrawlBatchResult{}, ctx.Err()
 		}
@@ -205,6 +208,19 @@ func (r *recorder) signal(t *testing.T, id, cmd string) {
 	}
 }
 
+// signalDuring sends cmd while batch n of crawl id runs, held, checks the
+// state a query reports after the signal, and releases the batch.
+func (r *recorder) signalDuring(t *testing.T, id string, n int, cmd string, want vigil.CrawlState) {
+	t.Helper()
+	r.wait(t, id, fmt.Sprintf("crawl %d", n))
+	r.signal(t, id, cmd)
+	// A query runs after the workflow task of the signal.
+	if p := r.query(t, id); p.State != want {
+		t.Fatalf("state after the %s signal during batch %d = %q, want %q", cmd, n, p.State, want)
+	}
+	close(r.site.crawl(id).release)
+}
+
 // result waits for the crawl's result, following continue-as-new.
 func (r *recorder) result(t *testing.T, run client.WorkflowRun) (Progress, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -270,16 +286,9 @@ func (r *recorder) maxPages(t *testing.T) {
 
 func (r *recorder) pauseResume(t *testing.T) {
 	const id = "pause-resume"
-	release := make(chan struct{})
-	r.site.add(id, &stubCrawl{total: 30, hold: map[int]chan struct{}{1: release}})
+	r.site.add(id, &stubCrawl{total: 30, holdBatch: 1})
 	run := r.start(t, id, r.params(id))
-	r.wait(t, id, "crawl 1")
-	r.signal(t, id, vigil.ControlPause)
-	// A query runs after the workflow task of the signal.
-	if p := r.query(t, id); p.State != vigil.CrawlPaused {
-		t.Fatalf("state after the pause signal = %q, want paused", p.State)
-	}
-	close(release)
+	r.signalDuring(t, id, 1, vigil.ControlPause, vigil.CrawlPaused)
 	r.wait(t, id, "index 1")
 	if p := r.query(t, id); p.State != vigil.CrawlPaused || p.Batches != 1 || p.Pages != 10 || p.CaseID != "case-record" {
 		t.Fatalf("progress while paused = %+v; want paused after one batch of 10 pages", p)
@@ -294,15 +303,9 @@ func (r *recorder) pauseResume(t *testing.T) {
 
 func (r *recorder) stop(t *testing.T) {
 	const id = "stop"
-	release := make(chan struct{})
-	r.site.add(id, &stubCrawl{total: 1000, hold: map[int]chan struct{}{2: release}})
+	r.site.add(id, &stubCrawl{total: 1000, holdBatch: 2})
 	run := r.start(t, id, r.params(id))
-	r.wait(t, id, "crawl 2")
-	r.signal(t, id, vigil.ControlStop)
-	if p := r.query(t, id); p.State != vigil.CrawlRunning {
-		t.Fatalf("state after the stop signal, batch 2 running = %q, want running", p.State)
-	}
-	close(release)
+	r.signalDuring(t, id, 2, vigil.ControlStop, vigil.CrawlRunning)
 	p, err := r.result(t, run)
 	if err != nil || p.State != vigil.CrawlStopped || p.Pages != 20 || p.Indexed != 20 || p.Batches != 2 {
 		t.Fatalf("progress %+v, error %v; want stopped after 2 batches, 20 pages indexed", p, err)
