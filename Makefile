@@ -16,7 +16,7 @@ SLOW_PKGS := ./e2e/... ./cmd/bench/...
 # `make vet` runs the full go vet first, so test runs skip their own subset.
 TESTFLAGS := -count=1 -vet=off
 
-.PHONY: build run test check fmt vet bench bench-search bench-photos unit e2e clean deps
+.PHONY: build run test check fmt vet workflowcheck bench bench-search bench-photos unit e2e clean deps
 
 build:
 	$(GO) build -tags temporalui -o $(BIN) ./cmd/vigil
@@ -51,9 +51,17 @@ unit:
 e2e:
 	$(GO) test $(TESTFLAGS) -parallel 4 -timeout 40m $(SLOW_PKGS)
 
-vet:
+vet: workflowcheck
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1)
 	$(GO) vet ./...
+
+## workflowcheck: the workflow code is deterministic (go.temporal.io/sdk/contrib/tools/workflowcheck,
+## pinned by internal/tools/go.mod and go.sum, a module of its own so its dependencies never move ours).
+## workflows/devserver is the Temporal server, not workflow code: loading it would cost 30 s and 4.5 GB.
+WORKFLOWCHECK := bin/workflowcheck
+workflowcheck:
+	$(GO) -C internal/tools build -o $(CURDIR)/$(WORKFLOWCHECK) go.temporal.io/sdk/contrib/tools/workflowcheck
+	$(WORKFLOWCHECK) -show-pos $$($(GO) list ./workflows/... | grep -v /workflows/devserver)
 
 ## check: the quality bar (formatting, vet, all tests).
 check: test

@@ -29,20 +29,20 @@ type CrawlRequest struct {
 
 // CrawlStatus is where a crawl stands.
 type CrawlStatus struct {
-	ID        string    `json:"id"`
-	Seeds     []string  `json:"seeds,omitempty"`
-	CaseID    string    `json:"case_id,omitempty"`
-	State     string    `json:"state"` // running, paused, stopped, finished, failed
-	Pages     int       `json:"pages"`
-	Errors    int       `json:"errors"`
-	Queued    int       `json:"queued"`
-	Indexed   int       `json:"indexed"`
-	Findings  int       `json:"findings"`
-	Images    int       `json:"images"`
-	Batches   int       `json:"batches"`
-	StartedAt time.Time `json:"started_at,omitzero"`
-	ClosedAt  time.Time `json:"closed_at,omitzero"`
-	LastError string    `json:"last_error,omitempty"`
+	ID        string     `json:"id"`
+	Seeds     []string   `json:"seeds,omitempty"`
+	CaseID    string     `json:"case_id,omitempty"`
+	State     CrawlState `json:"state"`
+	Pages     int        `json:"pages"`
+	Errors    int        `json:"errors"`
+	Queued    int        `json:"queued"`
+	Indexed   int        `json:"indexed"`
+	Findings  int        `json:"findings"`
+	Images    int        `json:"images"`
+	Batches   int        `json:"batches"`
+	StartedAt time.Time  `json:"started_at,omitzero"`
+	ClosedAt  time.Time  `json:"closed_at,omitzero"`
+	LastError string     `json:"last_error,omitempty"`
 	// MaxPages is the crawl's page limit; Rate is pages fetched per second
 	// over the last batch and ETASeconds the estimated seconds left at that
 	// rate (0: unknown). Both are estimates for display.
@@ -59,17 +59,46 @@ type CrawlStatus struct {
 	Unchanged int `json:"unchanged,omitempty"`
 }
 
+// CrawlState is where a crawl stands. The crawl workflow reports the first
+// five states; a crawl whose workflow was ended from outside reports
+// Temporal's status of it, in lower case.
+type CrawlState string
+
+// Crawl states.
+const (
+	CrawlRunning    CrawlState = "running"
+	CrawlPaused     CrawlState = "paused"
+	CrawlStopped    CrawlState = "stopped"
+	CrawlFinished   CrawlState = "finished"
+	CrawlFailed     CrawlState = "failed"
+	CrawlTerminated CrawlState = "terminated"
+	CrawlCanceled   CrawlState = "canceled"
+	CrawlTimedOut   CrawlState = "timedout"
+)
+
 // Done reports whether the crawl has ended.
 func (s CrawlStatus) Done() bool {
 	switch s.State {
-	case "stopped", "finished", "failed", "terminated", "canceled", "timedout":
+	case CrawlStopped, CrawlFinished, CrawlFailed, CrawlTerminated, CrawlCanceled, CrawlTimedOut:
 		return true
 	}
 	return false
 }
 
+// Control commands: CrawlService.ControlCrawl accepts ControlPause,
+// ControlResume and ControlStop (a stopped crawl keeps what it captured);
+// ScheduleService.ControlSchedule accepts ControlPause, ControlResume and
+// ControlDelete (the crawls a deleted schedule started stay).
+const (
+	ControlPause  = "pause"
+	ControlResume = "resume"
+	ControlStop   = "stop"
+	ControlDelete = "delete"
+)
+
 // CrawlService starts and controls crawls. Crawl returns ENOTFOUND for an
-// unknown ID; Control accepts "pause", "resume" and "stop".
+// unknown ID; ControlCrawl accepts ControlPause, ControlResume and
+// ControlStop.
 type CrawlService interface {
 	StartCrawl(ctx context.Context, req CrawlRequest) (CrawlStatus, error)
 	Crawl(ctx context.Context, id string) (CrawlStatus, error)
@@ -107,9 +136,9 @@ type ScheduleStatus struct {
 
 // ScheduleService creates and controls crawl schedules. CreateSchedule
 // returns EINVALID for a bad interval, window or crawl request;
-// ControlSchedule accepts "pause", "resume" and "delete" and returns
-// ENOTFOUND for an unknown ID. Both return EUNAVAILABLE when the scheduler
-// cannot be reached.
+// ControlSchedule accepts ControlPause, ControlResume and ControlDelete and
+// returns ENOTFOUND for an unknown ID. Both return EUNAVAILABLE when the
+// scheduler cannot be reached.
 type ScheduleService interface {
 	CreateSchedule(ctx context.Context, req ScheduleRequest) (ScheduleStatus, error)
 	Schedules(ctx context.Context) ([]ScheduleStatus, error)

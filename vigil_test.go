@@ -54,7 +54,7 @@ func TestErrorCodeAndMessage(t *testing.T) {
 }
 
 func TestCrawlStatusDone(t *testing.T) {
-	for state, done := range map[string]bool{"running": false, "paused": false, "finished": true, "failed": true, "stopped": true, "terminated": true} {
+	for state, done := range map[vigil.CrawlState]bool{"running": false, "paused": false, "finished": true, "failed": true, "stopped": true, "terminated": true} {
 		if (vigil.CrawlStatus{State: state}).Done() != done {
 			t.Errorf("state %s: Done() != %v", state, done)
 		}

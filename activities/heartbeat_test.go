@@ -43,7 +43,7 @@ func TestCrawlBatchRetriedAfterACrashIndexesOnce(t *testing.T) {
 
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestActivityEnvironment()
-	env.RegisterActivityWithOptions(a.CrawlBatch, activity.RegisterOptions{Name: workflows.ActivityCrawlBatch})
+	workflows.Contract.CrawlBatch.Register(env, a.CrawlBatch)
 	env.SetHeartbeatDetails(BatchHeartbeat{Batch: 1, Pages: 7})
 	var beats atomic.Int64
 	env.SetOnActivityHeartbeatListener(func(_ *activity.Info, details converter.EncodedValues) {
@@ -53,7 +53,7 @@ func TestCrawlBatchRetriedAfterACrashIndexesOnce(t *testing.T) {
 		}
 		beats.Add(1)
 	})
-	v, err := env.ExecuteActivity(workflows.ActivityCrawlBatch, in)
+	v, err := env.ExecuteActivity(workflows.Contract.CrawlBatch.Name, in)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -55,15 +55,8 @@ func (a *Activities) IndexBatch(ctx context.Context, in workflows.IndexBatchInpu
 	if err := a.Store.PutImages(ctx, images); err != nil {
 		return res, fmt.Errorf("index images of batch %d: %w", in.Batch, err)
 	}
-	if a.Watchlist != nil && len(images) > 0 {
-		alerts, err := a.Watchlist.Check(images)
-		if err != nil {
-			return res, fmt.Errorf("check images of batch %d against watchlists: %w", in.Batch, err)
-		}
-		for _, al := range alerts {
-			a.logger().Warn("watchlist alert", "crawl", in.CrawlID, "list", al.List, "label", al.Label,
-				"page_url", al.Image.PageURL, "image_url", al.Image.URL, "algorithm", al.Algorithm, "distance", al.Distance)
-		}
+	if err := a.checkWatchlist(in, images); err != nil {
+		return res, err
 	}
 	if err := a.Store.PutDocuments(ctx, docs); err != nil {
 		return res, fmt.Errorf("index documents of batch %d: %w", in.Batch, err)
@@ -77,6 +70,23 @@ func (a *Activities) IndexBatch(ctx context.Context, in workflows.IndexBatchInpu
 	}
 	res = workflows.IndexBatchResult{Documents: len(docs), Findings: len(findings), Images: len(images), Drift: drift}
 	return res, nil
+}
+
+// checkWatchlist checks a batch's images against the watchlists, when
+// there are any, and logs each alert raised.
+func (a *Activities) checkWatchlist(in workflows.IndexBatchInput, images []vigil.Image) error {
+	if a.Watchlist == nil || len(images) == 0 {
+		return nil
+	}
+	alerts, err := a.Watchlist.Check(images)
+	if err != nil {
+		return fmt.Errorf("check images of batch %d against watchlists: %w", in.Batch, err)
+	}
+	for _, al := range alerts {
+		a.logger().Warn("watchlist alert", "crawl", in.CrawlID, "list", al.List, "label", al.Label,
+			"page_url", al.Image.PageURL, "image_url", al.Image.URL, "algorithm", al.Algorithm, "distance", al.Distance)
+	}
+	return nil
 }
 
 // extract runs every extractor over p and stamps the findings' provenance.

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
@@ -89,9 +88,7 @@ func TestCrawlRidesOutAnIndexOutage(t *testing.T) {
 	env := suite.NewTestWorkflowEnvironment()
 	env.SetTestTimeout(5 * time.Minute)
 	env.RegisterWorkflowWithOptions(workflows.CrawlSite, workflow.RegisterOptions{Name: workflows.WorkflowCrawlSite})
-	env.RegisterActivityWithOptions(a.StartCrawl, activity.RegisterOptions{Name: workflows.ActivityStartCrawl})
-	env.RegisterActivityWithOptions(a.CrawlBatch, activity.RegisterOptions{Name: workflows.ActivityCrawlBatch})
-	env.RegisterActivityWithOptions(a.IndexBatch, activity.RegisterOptions{Name: workflows.ActivityIndexBatch})
+	a.Register(env)
 	env.ExecuteWorkflow(workflows.CrawlSite, workflows.CrawlParams{
 		CrawlID: "outage", Seeds: []string{srv.URL + "/"}, MaxDepth: -1, MaxPages: 5000, BatchSize: 30,
 	})
@@ -106,7 +103,7 @@ func TestCrawlRidesOutAnIndexOutage(t *testing.T) {
 	if flaky.failed != flaky.down {
 		t.Fatalf("the outage refused %d writes, want %d: it did not happen in the middle of the crawl", flaky.failed, flaky.down)
 	}
-	if prog.State != workflows.StateFinished || prog.Pages != len(pages) || prog.Indexed != len(pages) {
+	if prog.State != vigil.CrawlFinished || prog.Pages != len(pages) || prog.Indexed != len(pages) {
 		t.Fatalf("progress = %+v; want finished with %d pages fetched and indexed", prog, len(pages))
 	}
 	ctx := context.Background()

@@ -200,7 +200,7 @@ func (m *Manager) purge(ctx context.Context, id string) (vigil.PurgeReport, erro
 				if s.Crawl.CaseID != id {
 					continue
 				}
-				if err := sched.ControlSchedule(ctx, s.ID, "delete"); err != nil && vigil.ErrorCode(err) != vigil.ENOTFOUND {
+				if err := sched.ControlSchedule(ctx, s.ID, vigil.ControlDelete); err != nil && vigil.ErrorCode(err) != vigil.ENOTFOUND {
 					return rep, fmt.Errorf("delete schedule %s of case %s: %w", s.ID, id, err)
 				}
 				rep.Deleted["schedules"]++
@@ -243,7 +243,7 @@ func (m *Manager) purge(ctx context.Context, id string) (vigil.PurgeReport, erro
 		for cid, c := range byID {
 			if !c.Done() {
 				running = append(running, cid)
-				if err := m.Crawls.ControlCrawl(ctx, cid, "stop"); err != nil && vigil.ErrorCode(err) != vigil.ENOTFOUND {
+				if err := m.Crawls.ControlCrawl(ctx, cid, vigil.ControlStop); err != nil && vigil.ErrorCode(err) != vigil.ENOTFOUND {
 					return rep, fmt.Errorf("stop crawl %s of case %s: %w", cid, id, err)
 				}
 			}

@@ -154,7 +154,7 @@ func TestSplitRolesSurviveACrawlWorkerKill(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, a := range desc.GetPendingActivities() {
-			if a.GetActivityType().GetName() == workflows.ActivityCrawlBatch && a.GetLastWorkerIdentity() != "" {
+			if a.GetActivityType().GetName() == workflows.Contract.CrawlBatch.Name && a.GetLastWorkerIdentity() != "" {
 				holder = a.GetLastWorkerIdentity()
 				return true
 			}

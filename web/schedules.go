@@ -9,7 +9,7 @@ import (
 )
 
 // scheduleRoutes registers the crawl schedule API. It is served when the
-// crawl service also implements vigil.ScheduleService (workflows.Service
+// crawl service also implements vigil.ScheduleService (crawlclient.Service
 // does); otherwise every schedule route answers 503. Listing needs a viewer;
 // creating, pausing, resuming and deleting need an investigator (routeRoles).
 func (s *Server) scheduleRoutes() {
@@ -78,7 +78,7 @@ func (s *Server) controlSchedule(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) deleteSchedule(w http.ResponseWriter, r *http.Request) {
-	s.doControlSchedule(w, r, "delete")
+	s.doControlSchedule(w, r, vigil.ControlDelete)
 }
 
 // doControlSchedule pauses, resumes or deletes a schedule, audited.

@@ -5,18 +5,62 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
+
+	"vigil"
 )
 
 // CrawlSite crawls the sites of p.Seeds in batches until the frontier is
 // empty, p.MaxPages pages are captured, or a stop signal arrives.
 //
 // Each batch is a CrawlBatch activity (fetch through Tor, store captures,
-// persist the frontier) followed by an IndexBatch activity (extract, hash,
-// index) that runs while the next batch is fetched. Pages never travel
+// hash images, persist the frontier) followed by an IndexBatch activity
+// (extract findings; index documents, findings and image hashes; check
+// watchlists) that runs while the next batch is fetched. Pages never travel
 // through history: only document IDs do. After p.BatchesPerRun batches the
-// workflow continues as new. The progress query reports Progress; the control
-// signal pauses, resumes or stops the crawl between batches.
+// workflow continues as new. The progress query reports Progress; the
+// control signal pauses, resumes or stops the crawl between batches.
 func CrawlSite(ctx workflow.Context, p CrawlParams) (Progress, error) {
+	c := newCrawl(ctx, p)
+	if err := workflow.SetQueryHandler(ctx, QueryProgress, func() (Progress, error) {
+		return c.prog, nil
+	}); err != nil {
+		return c.prog, err
+	}
+	workflow.Go(ctx, c.listen)
+	ctx = workflow.WithActivityOptions(ctx, c.activityOptions())
+	if err := c.start(ctx); err != nil {
+		return c.fail(err)
+	}
+	return c.run(ctx)
+}
+
+// crawl is one run of CrawlSite: its parameters, its progress (carried
+// across continue-as-new), and what the control signal and the batches
+// share.
+type crawl struct {
+	p    CrawlParams
+	prog Progress
+	// stopRequested is set by the control signal.
+	stopRequested bool
+	// ran counts the batches of this run.
+	ran int
+	// pending is the IndexBatch of the previous batch, still running.
+	pending *Future[IndexBatchResult]
+}
+
+// step is what a crawl does next.
+type step int
+
+const (
+	stepBatch         step = iota // fetch the next batch and index it
+	stepAwait                     // wait while paused
+	stepContinueAsNew             // this run has run its batches
+	stepFinish                    // the frontier is empty or the page limit reached
+	stepStop                      // a stop signal arrived
+)
+
+// newCrawl applies p's defaults and starts or resumes its progress.
+func newCrawl(ctx workflow.Context, p CrawlParams) *crawl {
 	p.withDefaults()
 	if p.CrawlID == "" {
 		// Runs started by a schedule: each run is its own crawl, named by
@@ -25,176 +69,204 @@ func CrawlSite(ctx workflow.Context, p CrawlParams) (Progress, error) {
 	}
 	prog := p.Progress
 	if prog.State == "" {
-		prog.State = StateRunning
+		prog.State = vigil.CrawlRunning
 	}
 	prog.MaxPages, prog.Robots = p.MaxPages, p.Robots
 	prog.Seeds, prog.CaseID = p.Seeds, p.CaseID
 	if prog.StartedAt.IsZero() {
 		prog.StartedAt = workflow.Now(ctx).UTC()
 	}
-	if err := workflow.SetQueryHandler(ctx, QueryProgress, func() (Progress, error) {
-		return prog, nil
-	}); err != nil {
-		return prog, err
-	}
+	return &crawl{p: p, prog: prog}
+}
 
-	stopRequested := false
-	workflow.Go(ctx, func(ctx workflow.Context) {
-		ch := workflow.GetSignalChannel(ctx, SignalControl)
-		for {
-			var cmd string
-			ch.Receive(ctx, &cmd)
-			switch cmd {
-			case ControlPause:
-				if prog.State == StateRunning {
-					prog.State = StatePaused
-				}
-			case ControlResume:
-				if prog.State == StatePaused {
-					prog.State = StateRunning
-				}
-			case ControlStop:
-				stopRequested = true
+// activityOptions are what the crawl decides for every activity: the retry
+// policy and the heartbeat timeout (the contract adds task queues and
+// timeouts).
+func (c *crawl) activityOptions() workflow.ActivityOptions {
+	return workflow.ActivityOptions{
+		HeartbeatTimeout: c.p.HeartbeatTimeout,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        2 * time.Second,
+			BackoffCoefficient:     2,
+			MaximumInterval:        time.Minute,
+			MaximumAttempts:        30,
+			NonRetryableErrorTypes: []string{ErrorTypeInvalid},
+		},
+	}
+}
+
+// listen applies the control signal's commands for the life of the run.
+func (c *crawl) listen(ctx workflow.Context) {
+	ch := workflow.GetSignalChannel(ctx, SignalControl)
+	for {
+		var cmd string
+		ch.Receive(ctx, &cmd)
+		switch cmd {
+		case vigil.ControlPause:
+			if c.prog.State == vigil.CrawlRunning {
+				c.prog.State = vigil.CrawlPaused
 			}
+		case vigil.ControlResume:
+			if c.prog.State == vigil.CrawlPaused {
+				c.prog.State = vigil.CrawlRunning
+			}
+		case vigil.ControlStop:
+			c.stopRequested = true
 		}
-	})
-
-	retry := &temporal.RetryPolicy{
-		InitialInterval:        2 * time.Second,
-		BackoffCoefficient:     2,
-		MaximumInterval:        time.Minute,
-		MaximumAttempts:        30,
-		NonRetryableErrorTypes: []string{ErrorTypeInvalid},
 	}
-	// Crawl activities go to the crawl workers' queue, IndexBatch to the
-	// processing workers' queue (TaskQueue's comment). Replay does not
-	// compare task queues, so histories recorded before the split replay.
-	shortCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		TaskQueue:           CrawlTaskQueue,
-		StartToCloseTimeout: time.Minute,
-		RetryPolicy:         retry,
-	})
-	crawlCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		// Generous: a batch on a polite onion host (1 request a second) is
-		// slow, and heartbeats, not this, detect a dead worker.
-		TaskQueue:           CrawlTaskQueue,
-		StartToCloseTimeout: 3 * time.Hour,
-		HeartbeatTimeout:    p.HeartbeatTimeout,
-		RetryPolicy:         retry,
-	})
-	indexCtx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		TaskQueue:           ProcessTaskQueue,
-		StartToCloseTimeout: 10 * time.Minute,
-		// IndexBatch heartbeats too: an index batch on a dead worker is
-		// retried after the heartbeat timeout, not after ten minutes.
-		HeartbeatTimeout: p.HeartbeatTimeout,
-		RetryPolicy:      retry,
-	})
+}
 
-	if prog.Batches == 0 {
-		var started StartCrawlResult
-		err := workflow.ExecuteActivity(shortCtx, ActivityStartCrawl, StartCrawlInput{
-			CrawlID: p.CrawlID, CaseID: p.CaseID, Seeds: p.Seeds, MaxDepth: p.MaxDepth, Robots: p.Robots, CookieFile: p.CookieFile, LoginFile: p.LoginFile,
-		}).Get(ctx, &started)
-		if err != nil {
-			prog.State, prog.LastError = StateFailed, err.Error()
-			return prog, err
-		}
-		prog.Queued = started.Queued
-	}
-
-	// pending is the IndexBatch of the previous batch, still running.
-	var pending workflow.Future
-	waitPending := func() error {
-		if pending == nil {
-			return nil
-		}
-		var res IndexBatchResult
-		err := pending.Get(ctx, &res)
-		pending = nil
-		if err != nil {
-			return err
-		}
-		prog.Indexed += res.Documents
-		prog.Findings += res.Findings
-		prog.Drift += res.Drift
+// start initialises the crawl's frontier on its first run.
+func (c *crawl) start(ctx workflow.Context) error {
+	if c.prog.Batches > 0 {
 		return nil
 	}
-	fail := func(err error) (Progress, error) {
-		prog.State, prog.LastError = StateFailed, err.Error()
-		return prog, err
+	p := c.p
+	started, err := Contract.StartCrawl.Execute(ctx, StartCrawlInput{
+		CrawlID: p.CrawlID, CaseID: p.CaseID, Seeds: p.Seeds, MaxDepth: p.MaxDepth, Robots: p.Robots, CookieFile: p.CookieFile, LoginFile: p.LoginFile,
+	}).Get(ctx)
+	if err != nil {
+		return err
 	}
+	c.prog.Queued = started.Queued
+	return nil
+}
 
-	final := StateFinished
-	for ran := 0; ; {
-		if stopRequested {
-			final = StateStopped
-			break
+// run takes steps until the crawl ends or continues as new.
+func (c *crawl) run(ctx workflow.Context) (Progress, error) {
+	for {
+		var err error
+		switch c.next() {
+		case stepStop:
+			return c.finish(ctx, vigil.CrawlStopped)
+		case stepFinish:
+			return c.finish(ctx, vigil.CrawlFinished)
+		case stepContinueAsNew:
+			return c.continueAsNew(ctx)
+		case stepAwait:
+			err = c.awaitUnpaused(ctx)
+		case stepBatch:
+			err = c.runBatch(ctx)
 		}
-		if prog.State == StatePaused {
-			if err := workflow.Await(ctx, func() bool { return prog.State != StatePaused || stopRequested }); err != nil {
-				return fail(err)
-			}
-			continue
-		}
-		if prog.Queued == 0 || prog.Pages >= p.MaxPages {
-			final = StateFinished
-			break
-		}
-		if ran >= p.BatchesPerRun {
-			if err := waitPending(); err != nil {
-				return fail(err)
-			}
-			prog.Runs++
-			next := p
-			next.Progress = prog
-			return prog, workflow.NewContinueAsNewError(ctx, CrawlSite, next)
-		}
-
-		ran++
-		batch := prog.Batches + 1
-		var res CrawlBatchResult
-		began := workflow.Now(ctx)
-		err := workflow.ExecuteActivity(crawlCtx, ActivityCrawlBatch, CrawlBatchInput{
-			CrawlID: p.CrawlID, Batch: batch, MaxPages: min(p.BatchSize, p.MaxPages-prog.Pages),
-		}).Get(ctx, &res)
 		if err != nil {
-			return fail(err)
+			return c.fail(err)
 		}
-		prog.Batches = batch
-		prog.Pages += res.Pages
-		prog.Errors += res.Errors
-		prog.Images += res.Images
-		prog.Skipped += res.Skipped
-		prog.Changed += res.Changed
-		prog.Unchanged += res.Unchanged
-		prog.Queued = res.Queued
-		if res.Failure != "" {
-			prog.LastError = res.Failure
-		}
-		prog.UpdatedAt = workflow.Now(ctx).UTC()
-		prog.Rate, prog.ETASeconds = 0, 0
-		if took := prog.UpdatedAt.Sub(began).Seconds(); took > 0 && res.Pages > 0 {
-			prog.Rate = float64(res.Pages) / took
-			prog.ETASeconds = int(float64(prog.Remaining())/prog.Rate + 0.5)
-		}
+	}
+}
 
-		if err := waitPending(); err != nil {
-			return fail(err)
-		}
-		if len(res.DocumentIDs) > 0 {
-			pending = workflow.ExecuteActivity(indexCtx, ActivityIndexBatch, IndexBatchInput{
-				CrawlID: p.CrawlID, Batch: batch, DocumentIDs: res.DocumentIDs,
-			})
-		}
+// next decides the next step: a stop comes before a pause, a pause before
+// the end of the work, and the end of the work before the end of the run.
+func (c *crawl) next() step {
+	switch {
+	case c.stopRequested:
+		return stepStop
+	case c.prog.State == vigil.CrawlPaused:
+		return stepAwait
+	case c.prog.Queued == 0 || c.prog.Pages >= c.p.MaxPages:
+		return stepFinish
+	case c.ran >= c.p.BatchesPerRun:
+		return stepContinueAsNew
 	}
-	if err := waitPending(); err != nil {
-		return fail(err)
+	return stepBatch
+}
+
+// awaitUnpaused waits for a resume or a stop.
+func (c *crawl) awaitUnpaused(ctx workflow.Context) error {
+	return workflow.Await(ctx, func() bool { return c.prog.State != vigil.CrawlPaused || c.stopRequested })
+}
+
+// runBatch fetches the next batch, then indexes it.
+func (c *crawl) runBatch(ctx workflow.Context) error {
+	c.ran++
+	batch := c.prog.Batches + 1
+	began := workflow.Now(ctx)
+	res, err := Contract.CrawlBatch.Execute(ctx, CrawlBatchInput{
+		CrawlID: c.p.CrawlID, Batch: batch, MaxPages: min(c.p.BatchSize, c.p.MaxPages-c.prog.Pages),
+	}).Get(ctx)
+	if err != nil {
+		return err
 	}
-	// The end state shows only once the last batch is indexed: a client that
-	// sees "stopped" or "finished" sees the final counts.
-	prog.State = final
-	return prog, nil
+	c.prog.addBatch(batch, res, began, workflow.Now(ctx).UTC())
+	return c.index(ctx, batch, res.DocumentIDs)
+}
+
+// index waits for the previous batch's IndexBatch and starts this batch's,
+// which runs while the next batch is fetched.
+func (c *crawl) index(ctx workflow.Context, batch int, docs []string) error {
+	if err := c.awaitIndexed(ctx); err != nil {
+		return err
+	}
+	if len(docs) > 0 {
+		f := Contract.IndexBatch.Execute(ctx, IndexBatchInput{CrawlID: c.p.CrawlID, Batch: batch, DocumentIDs: docs})
+		c.pending = &f
+	}
+	return nil
+}
+
+// awaitIndexed waits for the pending IndexBatch, if any, and counts it.
+func (c *crawl) awaitIndexed(ctx workflow.Context) error {
+	if c.pending == nil {
+		return nil
+	}
+	res, err := c.pending.Get(ctx)
+	c.pending = nil
+	if err != nil {
+		return err
+	}
+	c.prog.Indexed += res.Documents
+	c.prog.Findings += res.Findings
+	c.prog.Drift += res.Drift
+	return nil
+}
+
+// continueAsNew ends the run once its last batch is indexed, carrying the
+// progress to the next run.
+func (c *crawl) continueAsNew(ctx workflow.Context) (Progress, error) {
+	if err := c.awaitIndexed(ctx); err != nil {
+		return c.fail(err)
+	}
+	c.prog.Runs++
+	next := c.p
+	next.Progress = c.prog
+	return c.prog, workflow.NewContinueAsNewError(ctx, CrawlSite, next)
+}
+
+// finish ends the crawl in state final once its last batch is indexed: a
+// client that sees "stopped" or "finished" sees the final counts.
+func (c *crawl) finish(ctx workflow.Context, final vigil.CrawlState) (Progress, error) {
+	if err := c.awaitIndexed(ctx); err != nil {
+		return c.fail(err)
+	}
+	c.prog.State = final
+	return c.prog, nil
+}
+
+// fail ends the crawl as failed with err.
+func (c *crawl) fail(err error) (Progress, error) {
+	c.prog.State, c.prog.LastError = vigil.CrawlFailed, err.Error()
+	return c.prog, err
+}
+
+// addBatch counts a fetched batch that began and ended at these workflow
+// times, and estimates the rate and the time left from it.
+func (p *Progress) addBatch(batch int, res CrawlBatchResult, began, ended time.Time) {
+	p.Batches = batch
+	p.Pages += res.Pages
+	p.Errors += res.Errors
+	p.Images += res.Images
+	p.Skipped += res.Skipped
+	p.Changed += res.Changed
+	p.Unchanged += res.Unchanged
+	p.Queued = res.Queued
+	if res.Failure != "" {
+		p.LastError = res.Failure
+	}
+	p.UpdatedAt = ended
+	p.Rate, p.ETASeconds = 0, 0
+	if took := ended.Sub(began).Seconds(); took > 0 && res.Pages > 0 {
+		p.Rate = float64(res.Pages) / took
+		p.ETASeconds = int(float64(p.Remaining())/p.Rate + 0.5)
+	}
 }
 
 // ErrorTypeInvalid is the application error type activities use for input

@@ -12,6 +12,8 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
+
+	"vigil"
 )
 
 // fakeSite stands in for the crawl activities: a frontier of n pages.
@@ -42,13 +44,30 @@ func (f *fakeSite) index(_ context.Context, in IndexBatchInput) (IndexBatchResul
 	return IndexBatchResult{Documents: len(in.DocumentIDs), Findings: 2 * len(in.DocumentIDs)}, nil
 }
 
+// registerObserved registers f's activities on env, each calling observe
+// with its context first.
+func (f *fakeSite) registerObserved(env *testsuite.TestWorkflowEnvironment, observe func(context.Context)) {
+	Contract.StartCrawl.Register(env, func(ctx context.Context, in StartCrawlInput) (StartCrawlResult, error) {
+		observe(ctx)
+		return f.start(ctx, in)
+	})
+	Contract.CrawlBatch.Register(env, func(ctx context.Context, in CrawlBatchInput) (CrawlBatchResult, error) {
+		observe(ctx)
+		return f.crawl(ctx, in)
+	})
+	Contract.IndexBatch.Register(env, func(ctx context.Context, in IndexBatchInput) (IndexBatchResult, error) {
+		observe(ctx)
+		return f.index(ctx, in)
+	})
+}
+
 func newEnv(t *testing.T, f *fakeSite) *testsuite.TestWorkflowEnvironment {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
 	env.RegisterWorkflowWithOptions(CrawlSite, workflow.RegisterOptions{Name: WorkflowCrawlSite})
-	env.RegisterActivityWithOptions(f.start, activity.RegisterOptions{Name: ActivityStartCrawl})
-	env.RegisterActivityWithOptions(f.crawl, activity.RegisterOptions{Name: ActivityCrawlBatch})
-	env.RegisterActivityWithOptions(f.index, activity.RegisterOptions{Name: ActivityIndexBatch})
+	Contract.StartCrawl.Register(env, f.start)
+	Contract.CrawlBatch.Register(env, f.crawl)
+	Contract.IndexBatch.Register(env, f.index)
 	return env
 }
 
@@ -63,7 +82,7 @@ func TestCrawlSiteIndexesEveryPageOnce(t *testing.T) {
 	if err := env.GetWorkflowResult(&prog); err != nil {
 		t.Fatal(err)
 	}
-	if prog.State != StateFinished || prog.Pages != 1234 || prog.Indexed != 1234 || prog.Batches != 13 || prog.Findings != 2468 {
+	if prog.State != vigil.CrawlFinished || prog.Pages != 1234 || prog.Indexed != 1234 || prog.Batches != 13 || prog.Findings != 2468 {
 		t.Fatalf("progress = %+v", prog)
 	}
 	if len(f.indexed) != 1234 {
@@ -84,7 +103,7 @@ func TestCrawlSiteStopsAtMaxPages(t *testing.T) {
 	if err := env.GetWorkflowResult(&prog); err != nil {
 		t.Fatal(err)
 	}
-	if prog.Pages != 250 || prog.Batches != 3 || prog.State != StateFinished {
+	if prog.Pages != 250 || prog.Batches != 3 || prog.State != vigil.CrawlFinished {
 		t.Fatalf("progress = %+v, want 250 pages in 3 batches", prog)
 	}
 }
@@ -108,7 +127,7 @@ func TestCrawlSitePausesResumesAndStops(t *testing.T) {
 	env := newEnv(t, f)
 	var pausedAt, afterPause int
 	env.RegisterDelayedCallback(func() {
-		env.SignalWorkflow(SignalControl, ControlPause)
+		env.SignalWorkflow(SignalControl, vigil.ControlPause)
 	}, time.Millisecond)
 	env.RegisterDelayedCallback(func() {
 		pausedAt = f.fetched
@@ -118,7 +137,7 @@ func TestCrawlSitePausesResumesAndStops(t *testing.T) {
 			return
 		}
 		var p Progress
-		if err := v.Get(&p); err != nil || p.State != StatePaused {
+		if err := v.Get(&p); err != nil || p.State != vigil.CrawlPaused {
 			t.Errorf("state while paused = %q (%v), want paused", p.State, err)
 		}
 		if len(p.Seeds) != 1 || p.Seeds[0] != "http://127.0.0.1/" || p.CaseID != "case-1" {
@@ -127,8 +146,8 @@ func TestCrawlSitePausesResumesAndStops(t *testing.T) {
 	}, time.Hour)
 	env.RegisterDelayedCallback(func() {
 		afterPause = f.fetched
-		env.SignalWorkflow(SignalControl, ControlResume)
-		env.SignalWorkflow(SignalControl, ControlStop)
+		env.SignalWorkflow(SignalControl, vigil.ControlResume)
+		env.SignalWorkflow(SignalControl, vigil.ControlStop)
 	}, 2*time.Hour)
 	env.ExecuteWorkflow(CrawlSite, CrawlParams{CrawlID: "c1", CaseID: "case-1", Seeds: []string{"http://127.0.0.1/"}, MaxPages: 100000, BatchSize: 10, BatchesPerRun: 100000})
 	var prog Progress
@@ -138,7 +157,7 @@ func TestCrawlSitePausesResumesAndStops(t *testing.T) {
 	if pausedAt != afterPause {
 		t.Fatalf("fetched %d pages while paused", afterPause-pausedAt)
 	}
-	if prog.State != StateStopped {
+	if prog.State != vigil.CrawlStopped {
 		t.Fatalf("state = %q, want stopped", prog.State)
 	}
 	if prog.Indexed != prog.Pages {
@@ -153,7 +172,7 @@ func TestCrawlSitePausesResumesAndStops(t *testing.T) {
 func TestCrawlSiteReportsRateAndETA(t *testing.T) {
 	f := &fakeSite{total: 300, indexed: map[string]int{}}
 	env := newEnv(t, f)
-	env.OnActivity(ActivityCrawlBatch, mock.Anything, mock.Anything).Return(f.crawl).After(10 * time.Second)
+	env.OnActivity(Contract.CrawlBatch.Name, mock.Anything, mock.Anything).Return(f.crawl).After(10 * time.Second)
 	var mid Progress
 	env.RegisterDelayedCallback(func() {
 		v, err := env.QueryWorkflow(QueryProgress)
@@ -175,7 +194,7 @@ func TestCrawlSiteReportsRateAndETA(t *testing.T) {
 	if mid.StartedAt.IsZero() || !mid.UpdatedAt.After(mid.StartedAt) {
 		t.Fatalf("started %v, updated %v: want workflow times, updated after started", mid.StartedAt, mid.UpdatedAt)
 	}
-	if end.State != StateFinished || end.Pages != 300 || end.ETASeconds != 0 {
+	if end.State != vigil.CrawlFinished || end.Pages != 300 || end.ETASeconds != 0 {
 		t.Fatalf("final progress = %+v; want finished, 300 pages, no ETA", end)
 	}
 }
@@ -186,7 +205,7 @@ func TestCrawlSiteReportsRateAndETA(t *testing.T) {
 func TestCrawlSiteShowsTheEndStateOnlyOnceIndexed(t *testing.T) {
 	f := &fakeSite{total: 100, indexed: map[string]int{}}
 	env := newEnv(t, f)
-	env.OnActivity(ActivityIndexBatch, mock.Anything, mock.Anything).Return(f.index).After(10 * time.Second)
+	env.OnActivity(Contract.IndexBatch.Name, mock.Anything, mock.Anything).Return(f.index).After(10 * time.Second)
 	var mid Progress
 	env.RegisterDelayedCallback(func() {
 		v, err := env.QueryWorkflow(QueryProgress)
@@ -202,10 +221,10 @@ func TestCrawlSiteShowsTheEndStateOnlyOnceIndexed(t *testing.T) {
 	if err := env.GetWorkflowResult(&end); err != nil {
 		t.Fatal(err)
 	}
-	if mid.Pages != 100 || mid.Indexed != 0 || mid.State != StateRunning {
+	if mid.Pages != 100 || mid.Indexed != 0 || mid.State != vigil.CrawlRunning {
 		t.Fatalf("progress while the last batch is indexed = %+v; want running, 100 pages, 0 indexed", mid)
 	}
-	if end.State != StateFinished || end.Indexed != 100 {
+	if end.State != vigil.CrawlFinished || end.Indexed != 100 {
 		t.Fatalf("final progress = %+v", end)
 	}
 }
@@ -231,23 +250,12 @@ func TestCrawlSiteRoutesActivitiesToTheirRoles(t *testing.T) {
 		}
 		queues[info.ActivityType.Name][info.TaskQueue] = true
 	}
-	env.RegisterActivityWithOptions(func(ctx context.Context, in StartCrawlInput) (StartCrawlResult, error) {
-		record(ctx)
-		return f.start(ctx, in)
-	}, activity.RegisterOptions{Name: ActivityStartCrawl})
-	env.RegisterActivityWithOptions(func(ctx context.Context, in CrawlBatchInput) (CrawlBatchResult, error) {
-		record(ctx)
-		return f.crawl(ctx, in)
-	}, activity.RegisterOptions{Name: ActivityCrawlBatch})
-	env.RegisterActivityWithOptions(func(ctx context.Context, in IndexBatchInput) (IndexBatchResult, error) {
-		record(ctx)
-		return f.index(ctx, in)
-	}, activity.RegisterOptions{Name: ActivityIndexBatch})
+	f.registerObserved(env, record)
 	env.ExecuteWorkflow(CrawlSite, CrawlParams{CrawlID: "c1", Seeds: []string{"http://127.0.0.1/"}, BatchSize: 10})
 	if err := env.GetWorkflowError(); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{ActivityStartCrawl: CrawlTaskQueue, ActivityCrawlBatch: CrawlTaskQueue, ActivityIndexBatch: ProcessTaskQueue}
+	want := map[string]string{Contract.StartCrawl.Name: CrawlTaskQueue, Contract.CrawlBatch.Name: CrawlTaskQueue, Contract.IndexBatch.Name: ProcessTaskQueue}
 	for name, queue := range want {
 		if got := queues[name]; len(got) != 1 || !got[queue] {
 			t.Errorf("%s ran on task queues %v, want only %s", name, got, queue)
@@ -255,5 +263,41 @@ func TestCrawlSiteRoutesActivitiesToTheirRoles(t *testing.T) {
 	}
 	if len(f.indexed) != 30 {
 		t.Fatalf("indexed %d documents, want 30", len(f.indexed))
+	}
+}
+
+// TestCrawlSiteGivesEachActivityItsTimeouts: each activity runs with its
+// contract's start-to-close timeout, and the ones that heartbeat with the
+// crawl's heartbeat timeout.
+func TestCrawlSiteGivesEachActivityItsTimeouts(t *testing.T) {
+	f := &fakeSite{total: 20, indexed: map[string]int{}}
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	env.RegisterWorkflowWithOptions(CrawlSite, workflow.RegisterOptions{Name: WorkflowCrawlSite})
+	var mu sync.Mutex
+	type timeouts struct{ startToClose, heartbeat time.Duration }
+	got := map[string]timeouts{}
+	record := func(ctx context.Context) {
+		info := activity.GetInfo(ctx)
+		mu.Lock()
+		defer mu.Unlock()
+		// The test environment takes the deadline and the start time from
+		// the clock one after the other: round off the gap.
+		got[info.ActivityType.Name] = timeouts{info.Deadline.Sub(info.StartedTime).Round(time.Minute), info.HeartbeatTimeout}
+	}
+	f.registerObserved(env, record)
+	env.ExecuteWorkflow(CrawlSite, CrawlParams{CrawlID: "c1", Seeds: []string{"http://127.0.0.1/"}, BatchSize: 10, HeartbeatTimeout: 7 * time.Second})
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]timeouts{
+		Contract.StartCrawl.Name: {time.Minute, 0},
+		Contract.CrawlBatch.Name: {3 * time.Hour, 7 * time.Second},
+		Contract.IndexBatch.Name: {10 * time.Minute, 7 * time.Second},
+	}
+	for name, w := range want {
+		if got[name] != w {
+			t.Errorf("%s ran with start-to-close %v and heartbeat timeout %v, want %v and %v", name, got[name].startToClose, got[name].heartbeat, w.startToClose, w.heartbeat)
+		}
 	}
 }

@@ -1,14 +1,23 @@
-// Package workflows holds Vigil's Temporal workflows and the contract they
-// share with the activities that implement their side effects: activity
-// names, inputs and results.
+// Package workflows holds Vigil's Temporal workflow, CrawlSite, and the
+// contract it shares with the activities that implement its side effects:
+// Contract names each activity with its task queue, timeouts, input and
+// result types. CrawlBatch fetches pages through Tor, stores the captures
+// and hashes the images it meets; IndexBatch extracts findings and indexes
+// documents, findings and image hashes.
 //
-// Workflow code here is deterministic: no I/O, no wall clock, no goroutines
-// but workflow.Go, no map iteration order. It reaches the world only through
-// activities, which live in package activities and import this package for
-// the types below.
+// Workflow code here is deterministic: no I/O, no wall clock, no randomness,
+// no goroutines but workflow.Go, no map iteration order (make workflowcheck
+// checks it). It reaches the world only through activities, which live in
+// package activities and import this package for the contract. The client
+// side (starting, querying, signalling and scheduling crawls) is package
+// workflows/crawlclient.
 package workflows
 
-import "time"
+import (
+	"time"
+
+	"vigil"
+)
 
 // Task queues. CrawlSite workflows run on TaskQueue; the workflow sends its
 // crawl activities (StartCrawl, CrawlBatch: Tor-equipped workers, `vigil
@@ -21,34 +30,11 @@ const (
 	ProcessTaskQueue = "vigil-process"
 )
 
-// Activity names. The activities package registers its methods under these.
-const (
-	ActivityStartCrawl = "StartCrawl"
-	ActivityCrawlBatch = "CrawlBatch"
-	ActivityIndexBatch = "IndexBatch"
-)
-
 // Workflow, query and signal names.
 const (
 	WorkflowCrawlSite = "CrawlSite"
 	QueryProgress     = "progress"
-	SignalControl     = "control" // payload: ControlPause, ControlResume or ControlStop
-)
-
-// Control commands sent with SignalControl.
-const (
-	ControlPause  = "pause"
-	ControlResume = "resume"
-	ControlStop   = "stop"
-)
-
-// Crawl states reported by Progress.State.
-const (
-	StateRunning  = "running"
-	StatePaused   = "paused"
-	StateStopped  = "stopped"
-	StateFinished = "finished"
-	StateFailed   = "failed"
+	SignalControl     = "control" // payload: vigil.ControlPause, vigil.ControlResume or vigil.ControlStop
 )
 
 // Robots policies of CrawlParams.Robots.
@@ -116,17 +102,17 @@ func (p *CrawlParams) withDefaults() {
 
 // Progress is what the progress query returns and the workflow's result.
 type Progress struct {
-	State     string `json:"state"`
-	Batches   int    `json:"batches"`
-	Pages     int    `json:"pages"`  // responses captured (any status)
-	Errors    int    `json:"errors"` // requests that failed without a response
-	Images    int    `json:"images"`
-	Queued    int    `json:"queued"` // frontier size after the last batch
-	Indexed   int    `json:"indexed"`
-	Findings  int    `json:"findings"`
-	Drift     int    `json:"drift,omitempty"` // pages whose site template drifted (see IndexBatchResult.Drift)
-	Runs      int    `json:"runs"`            // continue-as-new generations so far
-	LastError string `json:"last_error,omitempty"`
+	State     vigil.CrawlState `json:"state"` // running, paused, stopped, finished or failed
+	Batches   int              `json:"batches"`
+	Pages     int              `json:"pages"`  // responses captured (any status)
+	Errors    int              `json:"errors"` // requests that failed without a response
+	Images    int              `json:"images"`
+	Queued    int              `json:"queued"` // frontier size after the last batch
+	Indexed   int              `json:"indexed"`
+	Findings  int              `json:"findings"`
+	Drift     int              `json:"drift,omitempty"` // pages whose site template drifted (see IndexBatchResult.Drift)
+	Runs      int              `json:"runs"`            // continue-as-new generations so far
+	LastError string           `json:"last_error,omitempty"`
 
 	// MaxPages is the crawl's page limit (after defaults).
 	MaxPages int `json:"max_pages,omitempty"`

@@ -65,9 +65,9 @@ func newCrawlCmd() *cobra.Command {
 	cmd.Flags().StringVar(&req.Robots, "robots", "ignore", "robots.txt policy, recorded with the crawl: obey or ignore")
 	cmd.Flags().BoolVar(&wait, "wait", false, "wait for the crawl to end: a live progress bar on a terminal, plain lines otherwise")
 	cmd.AddCommand(
-		newCrawlControlCmd("pause", "Pause a running crawl after its current batch"),
-		newCrawlControlCmd("resume", "Resume a paused crawl"),
-		newCrawlControlCmd("stop", "Stop a crawl after its current batch; what it captured stays indexed"),
+		newCrawlControlCmd(vigil.ControlPause, "Pause a running crawl after its current batch"),
+		newCrawlControlCmd(vigil.ControlResume, "Resume a paused crawl"),
+		newCrawlControlCmd(vigil.ControlStop, "Stop a crawl after its current batch; what it captured stays indexed"),
 	)
 	return cmd
 }

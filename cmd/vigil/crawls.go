@@ -116,7 +116,7 @@ func progressBar(st vigil.CrawlStatus, width int) string {
 	if total > 0 {
 		filled = min(width, st.Pages*width/total)
 	}
-	if st.State == "finished" {
+	if st.State == vigil.CrawlFinished {
 		filled = width
 	}
 	eta := "--"
@@ -156,7 +156,7 @@ func waitCrawl(ctx context.Context, c *apiClient, id string, out io.Writer) erro
 			last = line
 		}
 		if st.Done() {
-			if st.State != "finished" && st.State != "stopped" {
+			if st.State != vigil.CrawlFinished && st.State != vigil.CrawlStopped {
 				return fmt.Errorf("crawl %s %s: %s", id, st.State, st.LastError)
 			}
 			return nil

@@ -27,7 +27,7 @@ import (
 	"vigil/cases/audit"
 	"vigil/store/crawlstate"
 	"vigil/web"
-	"vigil/workflows"
+	"vigil/workflows/crawlclient"
 )
 
 // usageError marks errors that exit with status 2.
@@ -124,7 +124,7 @@ type Main struct {
 	tn       *torNet
 	identity string // of the Temporal workers
 
-	crawls   *workflows.Service
+	crawls   *crawlclient.Service
 	cases    *cases.Manager
 	ln       net.Listener
 	serveErr chan error

@@ -24,9 +24,9 @@ is still going is skipped; runs missed while Vigil was down are started late
 if they are within the catch-up window.`,
 	}
 	cmd.AddCommand(newScheduleCreateCmd(), newScheduleListCmd(),
-		newScheduleControlCmd("pause", "Pause a schedule: no new runs until it is resumed"),
-		newScheduleControlCmd("resume", "Resume a paused schedule"),
-		newScheduleControlCmd("delete", "Delete a schedule; the crawls it started stay"))
+		newScheduleControlCmd(vigil.ControlPause, "Pause a schedule: no new runs until it is resumed"),
+		newScheduleControlCmd(vigil.ControlResume, "Resume a paused schedule"),
+		newScheduleControlCmd(vigil.ControlDelete, "Delete a schedule; the crawls it started stay"))
 	return cmd
 }
 
@@ -131,7 +131,7 @@ func newScheduleControlCmd(command, short string) *cobra.Command {
 				return err
 			}
 			method, path := "POST", "/api/schedules/"+url.PathEscape(args[0])+"/"+command
-			if command == "delete" {
+			if command == vigil.ControlDelete {
 				method, path = "DELETE", "/api/schedules/"+url.PathEscape(args[0])
 			}
 			if err := c.do(cmd.Context(), method, path, nil, nil); err != nil {

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"go.temporal.io/sdk/activity"
 	sdkclient "go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
@@ -32,6 +31,7 @@ import (
 	"vigil/store/embedded"
 	"vigil/web"
 	"vigil/workflows"
+	"vigil/workflows/crawlclient"
 	"vigil/workflows/devserver"
 )
 
@@ -263,13 +263,12 @@ func registrations(r roles, acts *activities.Activities) map[string]func(worker.
 	}
 	if r.Crawl {
 		queues[workflows.CrawlTaskQueue] = func(w worker.Worker) {
-			w.RegisterActivityWithOptions(acts.StartCrawl, activity.RegisterOptions{Name: workflows.ActivityStartCrawl})
-			w.RegisterActivityWithOptions(acts.CrawlBatch, activity.RegisterOptions{Name: workflows.ActivityCrawlBatch})
+			acts.RegisterCrawl(w)
 		}
 	}
 	if r.Process {
 		queues[workflows.ProcessTaskQueue] = func(w worker.Worker) {
-			w.RegisterActivityWithOptions(acts.IndexBatch, activity.RegisterOptions{Name: workflows.ActivityIndexBatch})
+			acts.RegisterProcess(w)
 		}
 	}
 	return queues
@@ -282,7 +281,7 @@ func (m *Main) startAPI(ctx context.Context) error {
 	if !cfg.Roles.API {
 		return nil
 	}
-	m.crawls = &workflows.Service{Client: m.temporal, BatchSize: cfg.BatchSize, HeartbeatTimeout: cfg.HeartbeatTimeout}
+	m.crawls = &crawlclient.Service{Client: m.temporal, BatchSize: cfg.BatchSize, HeartbeatTimeout: cfg.HeartbeatTimeout}
 	caseMgr, stopSweeper, err := startCases(ctx, m.dir, cfg.Demo, cfg.Shared, m.crawls, m.state, m.store, m.lists, m.audit, m.Logger)
 	if err != nil {
 		return err

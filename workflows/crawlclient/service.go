@@ -1,4 +1,9 @@
-package workflows
+// Package crawlclient is the client side of the CrawlSite workflow: Service
+// starts crawls, queries their progress, signals them and keeps their
+// schedules, on a Temporal client. It implements vigil.CrawlService and
+// vigil.ScheduleService. It is not workflow code: it may read the clock and
+// draw random IDs.
+package crawlclient
 
 import (
 	"context"
@@ -16,6 +21,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"vigil"
+	"vigil/workflows"
 )
 
 // Service implements vigil.CrawlService on a Temporal client: it starts
@@ -23,11 +29,11 @@ import (
 // code, not workflow code, and is safe for concurrent use.
 type Service struct {
 	Client    client.Client
-	TaskQueue string // default TaskQueue
+	TaskQueue string // default workflows.TaskQueue
 	// BatchSize and BatchesPerRun override the workflow defaults when set.
 	BatchSize     int
 	BatchesPerRun int
-	// HeartbeatTimeout overrides DefaultHeartbeatTimeout when set.
+	// HeartbeatTimeout overrides workflows.DefaultHeartbeatTimeout when set.
 	HeartbeatTimeout time.Duration
 }
 
@@ -37,7 +43,7 @@ func (s *Service) taskQueue() string {
 	if s.TaskQueue != "" {
 		return s.TaskQueue
 	}
-	return TaskQueue
+	return workflows.TaskQueue
 }
 
 // StartCrawl validates req and starts a crawl workflow with a fresh ID.
@@ -52,11 +58,11 @@ func (s *Service) StartCrawl(ctx context.Context, req vigil.CrawlRequest) (vigil
 		ID:                    id,
 		TaskQueue:             s.taskQueue(),
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-	}, WorkflowCrawlSite, params)
+	}, workflows.WorkflowCrawlSite, params)
 	if err != nil {
 		return vigil.CrawlStatus{}, unavailable("start crawl", err)
 	}
-	return vigil.CrawlStatus{ID: id, Seeds: req.Seeds, CaseID: req.CaseID, State: StateRunning, StartedAt: time.Now().UTC()}, nil
+	return vigil.CrawlStatus{ID: id, Seeds: req.Seeds, CaseID: req.CaseID, State: vigil.CrawlRunning, StartedAt: time.Now().UTC()}, nil
 }
 
 // validateCrawl checks a crawl request; its errors are EINVALID.
@@ -73,15 +79,15 @@ func validateCrawl(req vigil.CrawlRequest) error {
 	if req.MaxPages < 0 {
 		return vigil.Errorf(vigil.EINVALID, "max pages must not be negative")
 	}
-	if req.Robots != "" && req.Robots != RobotsObey && req.Robots != RobotsIgnore {
+	if req.Robots != "" && req.Robots != workflows.RobotsObey && req.Robots != workflows.RobotsIgnore {
 		return vigil.Errorf(vigil.EINVALID, "robots policy %q is not obey or ignore", req.Robots)
 	}
 	return nil
 }
 
 // params is the workflow input of a crawl request, without a crawl ID.
-func (s *Service) params(req vigil.CrawlRequest) CrawlParams {
-	return CrawlParams{
+func (s *Service) params(req vigil.CrawlRequest) workflows.CrawlParams {
+	return workflows.CrawlParams{
 		CaseID: req.CaseID, Seeds: req.Seeds, MaxDepth: req.MaxDepth, MaxPages: req.MaxPages, Robots: req.Robots, CookieFile: req.CookieFile, LoginFile: req.LoginFile,
 		BatchSize: s.BatchSize, BatchesPerRun: s.BatchesPerRun, HeartbeatTimeout: s.HeartbeatTimeout,
 	}
@@ -106,10 +112,10 @@ func (s *Service) Crawl(ctx context.Context, id string) (vigil.CrawlStatus, erro
 	if t := info.GetCloseTime(); t != nil {
 		st.ClosedAt = t.AsTime()
 	}
-	var prog Progress
+	var prog workflows.Progress
 	switch info.GetStatus() {
 	case enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING:
-		v, err := s.Client.QueryWorkflow(ctx, id, "", QueryProgress)
+		v, err := s.Client.QueryWorkflow(ctx, id, "", workflows.QueryProgress)
 		if err != nil {
 			return st, unavailable("query crawl progress", err)
 		}
@@ -122,7 +128,7 @@ func (s *Service) Crawl(ctx context.Context, id string) (vigil.CrawlStatus, erro
 		}
 	default:
 		// Failed, terminated, canceled or timed out.
-		prog.State = strings.ToLower(info.GetStatus().String())
+		prog.State = vigil.CrawlState(strings.ToLower(info.GetStatus().String()))
 		if err := s.Client.GetWorkflow(ctx, id, "").Get(ctx, nil); err != nil {
 			prog.LastError = err.Error()
 		}
@@ -140,7 +146,7 @@ func (s *Service) Crawl(ctx context.Context, id string) (vigil.CrawlStatus, erro
 // Crawls lists the most recent crawls, newest first.
 func (s *Service) Crawls(ctx context.Context) ([]vigil.CrawlStatus, error) {
 	resp, err := s.Client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
-		Query:    fmt.Sprintf("WorkflowType = '%s'", WorkflowCrawlSite),
+		Query:    fmt.Sprintf("WorkflowType = '%s'", workflows.WorkflowCrawlSite),
 		PageSize: 100,
 	})
 	if err != nil {
@@ -160,11 +166,11 @@ func (s *Service) Crawls(ctx context.Context) ([]vigil.CrawlStatus, error) {
 // ControlCrawl pauses, resumes or stops a running crawl.
 func (s *Service) ControlCrawl(ctx context.Context, id, command string) error {
 	switch command {
-	case ControlPause, ControlResume, ControlStop:
+	case vigil.ControlPause, vigil.ControlResume, vigil.ControlStop:
 	default:
 		return vigil.Errorf(vigil.EINVALID, "unknown crawl command %q (use pause, resume or stop)", command)
 	}
-	if err := s.Client.SignalWorkflow(ctx, id, "", SignalControl, command); err != nil {
+	if err := s.Client.SignalWorkflow(ctx, id, "", workflows.SignalControl, command); err != nil {
 		var nf *serviceerror.NotFound
 		if errors.As(err, &nf) {
 			return vigil.Errorf(vigil.ENOTFOUND, "no running crawl %q", id)

@@ -1,4 +1,4 @@
-package workflows
+package crawlclient
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"vigil"
+	"vigil/workflows"
 )
 
 // Schedule limits and defaults.
@@ -58,7 +59,7 @@ func (s *Service) CreateSchedule(ctx context.Context, req vigil.ScheduleRequest)
 		Spec: client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: every}}},
 		Action: &client.ScheduleWorkflowAction{
 			ID:        "crawl-" + id,
-			Workflow:  WorkflowCrawlSite,
+			Workflow:  workflows.WorkflowCrawlSite,
 			Args:      []any{s.params(req.Crawl)},
 			TaskQueue: s.taskQueue(),
 		},
@@ -89,7 +90,7 @@ func (s *Service) Schedules(ctx context.Context) ([]vigil.ScheduleStatus, error)
 		if err != nil {
 			return nil, unavailable("list schedules", err)
 		}
-		if e.WorkflowType.Name != WorkflowCrawlSite {
+		if e.WorkflowType.Name != workflows.WorkflowCrawlSite {
 			continue
 		}
 		st, err := s.schedule(ctx, e.ID)
@@ -143,11 +144,11 @@ func (s *Service) ControlSchedule(ctx context.Context, id, command string) error
 	h := s.Client.ScheduleClient().GetHandle(ctx, id)
 	var err error
 	switch command {
-	case ControlPause:
+	case vigil.ControlPause:
 		err = h.Pause(ctx, client.SchedulePauseOptions{Note: "paused through Vigil"})
-	case ControlResume:
+	case vigil.ControlResume:
 		err = h.Unpause(ctx, client.ScheduleUnpauseOptions{Note: "resumed through Vigil"})
-	case "delete":
+	case vigil.ControlDelete:
 		err = h.Delete(ctx)
 	default:
 		return vigil.Errorf(vigil.EINVALID, "unknown schedule command %q (use pause, resume or delete)", command)
