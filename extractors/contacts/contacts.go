@@ -52,7 +52,7 @@ func (e *Extractor) Extract(p *vigil.Page) []vigil.Finding {
 	if p == nil {
 		return nil
 	}
-	c := &collector{e: e, text: p.Text, lower: lowerASCII(p.Text)}
+	c := newCollector(e, p.Text)
 	c.pgp()
 	c.emails()
 	c.phones()
@@ -83,15 +83,25 @@ type span struct{ start, end int }
 // collector gathers the findings of one page.
 type collector struct {
 	e       *Extractor
-	text    string
+	orig    string // the text as given; offsets and snippets refer to it
+	text    string // orig folded (see fold)
+	omap    []int  // offsets in text to offsets in orig; nil when text == orig
 	lower   string // text with ASCII letters lowered; same byte offsets
 	out     []vigil.Finding
 	seen    map[key]struct{}
 	claimed []span // text already read as something else (PGP blocks)
 }
 
+func newCollector(e *Extractor, text string) *collector {
+	f, omap := fold(text)
+	return &collector{e: e, orig: text, text: f, omap: omap, lower: lowerASCII(f)}
+}
+
 // add records a finding of kind with value for text[start:end].
 func (c *collector) add(kind vigil.Kind, value string, start, end int) {
+	if c.omap != nil {
+		start, end = c.omap[start], c.omap[end]
+	}
 	k := key{kind, value, start}
 	if c.seen == nil {
 		c.seen = make(map[key]struct{})
@@ -100,7 +110,7 @@ func (c *collector) add(kind vigil.Kind, value string, start, end int) {
 		return
 	}
 	c.seen[k] = struct{}{}
-	c.out = append(c.out, vigil.Finding{Kind: kind, Value: value, Offset: start, Snippet: snippet(c.text, start, end)})
+	c.out = append(c.out, vigil.Finding{Kind: kind, Value: value, Offset: start, Snippet: snippet(c.orig, start, end)})
 }
 
 // addLink records a finding from a link unless the same kind and value was

@@ -293,12 +293,12 @@ func (c *collector) links(links []string) {
 		if len(s) > 2048 {
 			continue
 		}
-		sub := &collector{e: c.e, text: s, lower: lowerASCII(s)}
-		if strings.HasPrefix(sub.lower, "mailto:") {
+		if strings.HasPrefix(strings.ToLower(s[:min(len(s), 7)]), "mailto:") {
 			if q := strings.IndexByte(s, '?'); q >= 0 {
-				sub.text, sub.lower = s[:q], sub.lower[:q]
+				s = s[:q]
 			}
 		}
+		sub := newCollector(c.e, s)
 		sub.emails()
 		sub.phones()
 		sub.onions()
