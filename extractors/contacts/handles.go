@@ -3,6 +3,8 @@ package contacts
 import (
 	"net/url"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
 
@@ -15,16 +17,19 @@ type handleRule struct {
 	kind     vigil.Kind
 	keywords []string
 	valid    func(string) bool
+	atOnly   bool // the keyword is ambiguous: the handle must be written with '@'
 }
 
 var handleRules = []handleRule{
-	{vigil.KindTelegram, []string{"telegram", "tg", "telega", "tlgrm"}, validTelegram},
-	{vigil.KindWickr, []string{"wickr me", "wickrme", "wickr"}, func(s string) bool { return handleOK(s, 3, 32, "_.-") }},
-	{vigil.KindDiscord, []string{"discord"}, validDiscord},
-	{vigil.KindSnapchat, []string{"snapchat", "snap"}, func(s string) bool { return handleOK(s, 3, 15, "_.-") }},
-	{vigil.KindKik, []string{"kik me", "kik"}, func(s string) bool { return handleOK(s, 2, 20, "_.") }},
-	{vigil.KindWeChat, []string{"wechat", "we chat", "weixin", "微信"}, func(s string) bool { return handleOK(s, 6, 20, "_-") }},
-	{vigil.KindSignal, []string{"signal"}, validSignalUsername},
+	{vigil.KindTelegram, []string{"telegram", "tg", "telega", "tlgrm", "✈", "телеграм", "Телеграм", "ТЕЛЕГРАМ", "телега", "Телега",
+		"тг", "ТГ", "Тг", "تيليجرام", "تلغرام", "تليجرام", "تيليغرام", "เทเลแกรม", "电报", "飞机", "テレグラム"}, validTelegram, false},
+	{vigil.KindWickr, []string{"wickr me", "wickrme", "wickr"}, func(s string) bool { return handleOK(s, 3, 32, "_.-") }, false},
+	{vigil.KindDiscord, []string{"discord"}, validDiscord, false},
+	{vigil.KindSnapchat, []string{"snapchat", "snap"}, func(s string) bool { return handleOK(s, 3, 15, "_.-") }, false},
+	{vigil.KindKik, []string{"kik me", "kik"}, func(s string) bool { return handleOK(s, 2, 20, "_.") }, false},
+	{vigil.KindWeChat, []string{"wechat", "we chat", "weixin", "微信", "微信号"}, func(s string) bool { return handleOK(s, 6, 20, "_-") }, false},
+	{vigil.KindSignal, []string{"signal"}, validSignalUsername, false},
+	{vigil.KindTelegram, []string{"tele"}, validTelegram, true}, // "Tele: @name"; "Tele: 0151..." is a phone
 }
 
 // wordEntry is a word that starts a handle, messenger URL or printed
@@ -66,7 +71,7 @@ func (c *collector) words() {
 	l := c.lower
 	for i := 0; i < len(l); i++ {
 		es := wordsByFirst[l[i]]
-		if es == nil || i > 0 && (isAlnum(l[i-1]) || l[i-1] == '-' || l[i-1] == '_') {
+		if es == nil || i > 0 && (l[i-1] == '-' || l[i-1] == '_' || wordRuneBefore(c.text, i)) {
 			continue
 		}
 		for _, e := range es {
@@ -78,41 +83,21 @@ func (c *collector) words() {
 }
 
 // keywordHandle reads a handle after a keyword that ends at i: optional
-// words like "id" or "username", separators, then the handle. Without '@'
-// the separators must include one of ":=-|>" so that prose does not count.
+// label words ("id", "username"), a parenthesised aside ("(main)"),
+// separators, then the handle with or without '@'. Without '@' a label
+// word or a separator that points at the handle (":", "=", "-", "|", ">",
+// a dash, an arrow, an emoji) must come first, so that prose does not count.
 func (c *collector) keywordHandle(r handleRule, i int) {
-	t, l := c.text, c.lower
-	for _, w := range []string{" id", " me", " username", " user", " handle", " name", " contact"} {
-		if strings.HasPrefix(l[i:], w) && (i+len(w) == len(l) || !isLetter(l[i+len(w)])) {
-			i += len(w)
-			break
-		}
+	l := c.lower
+	if wordRuneAt(c.text, i) {
+		return // "telegrams", "snapshot", "тгк"
 	}
-	if i < len(l) && isAlnum(l[i]) {
-		return // "telegrams", "snapshot"
-	}
-	j, strong := i, false
-	for j < len(l) && j-i < 8 {
-		switch l[j] {
-		case ':', '=', '-', '|', '>':
-			strong = true
-		case ' ', '\t':
-		default:
-			if strings.HasPrefix(l[j:], "–") || strings.HasPrefix(l[j:], "—") || strings.HasPrefix(l[j:], "：") {
-				strong = true
-				j += 2
-			} else {
-				goto sepDone
-			}
-		}
-		j++
-	}
-sepDone:
+	j, strong := handleSeparators(c.text, l, i)
 	at := j < len(l) && l[j] == '@'
 	if at {
 		j++
 	}
-	if !strong && !at {
+	if !at && (!strong || r.atOnly) {
 		return
 	}
 	hs := j
@@ -123,19 +108,103 @@ sepDone:
 		j-- // sentence punctuation
 	}
 	h := l[hs:j]
-	if h == "" || j < len(l) && l[j] == '@' || !at && (stopwords[h] || handleStopwords[h]) {
+	if h == "" || j < len(l) && l[j] == '@' || wordRuneAt(c.text, j) || !at && (stopwords[h] || handleStopwords[h]) {
 		return
 	}
-	if r.kind == vigil.KindDiscord || !strings.Contains(h, "#") {
-		if r.valid(h) {
-			start := hs
-			if at {
-				start--
-			}
-			c.add(r.kind, h, start, j)
+	if (r.kind == vigil.KindDiscord || !strings.Contains(h, "#")) && r.valid(h) {
+		start := hs
+		if at {
+			start--
+		}
+		c.add(r.kind, h, start, j)
+	}
+}
+
+// labelWords may follow a messenger keyword; all but "me" and "contact"
+// name the handle that follows, as a colon would.
+var labelWords = []string{" username", " user name", " user", " handle", " id", " name", " me", " contact"}
+
+// handleSeparators skips what may stand between a messenger keyword ending
+// at i and its handle, at most 32 bytes: label words, one parenthesised
+// aside of letters and spaces, spaces, and separators. It returns where the
+// handle may start and whether a label word or a pointing separator was
+// seen.
+func handleSeparators(t, l string, i int) (int, bool) {
+	strong := false
+	for _, w := range labelWords {
+		if strings.HasPrefix(l[i:], w) && !wordRuneAt(t, i+len(w)) {
+			i += len(w)
+			strong = w != " me" && w != " contact"
+			break
 		}
 	}
-	_ = t
+	aside := false
+	for j := i; j < len(l) && j-i < 32; {
+		switch ch := l[j]; {
+		case ch == ' ' || ch == '\t':
+			j++
+		case ch == ':' || ch == '=' || ch == '-' || ch == '|' || ch == '>':
+			strong = true
+			j++
+		case ch == '(' && !aside:
+			k := j + 1
+			for k < len(l) && k-j < 24 && (isLetter(l[k]) || l[k] == ' ') {
+				k++
+			}
+			if k == len(l) || l[k] != ')' {
+				return j, strong
+			}
+			aside, j = true, k+1
+		case ch >= 0x80:
+			r, n := utf8.DecodeRuneInString(t[j:])
+			if !pointer(r) {
+				return j, strong
+			}
+			strong = true
+			j += n
+		default:
+			return j, strong
+		}
+	}
+	return i, false
+}
+
+// pointer reports a character that people put between a label and its
+// value: dashes, arrows, guillemets, the full-width colon, emoji and other
+// symbols, and the variation selector that follows an emoji.
+func pointer(r rune) bool {
+	return r == '：' || r == '\uFE0F' || unicode.In(r, unicode.Pd, unicode.Pi, unicode.Pf, unicode.Sm, unicode.So)
+}
+
+// wordRuneAt reports whether t[i:] starts with a letter or digit of a
+// script written with spaces between words (Latin, Cyrillic, Arabic, ...):
+// a keyword or handle that runs into one is part of a longer word. Han,
+// kana, Thai and Hangul run on without spaces and do not count.
+func wordRuneAt(t string, i int) bool {
+	if i >= len(t) {
+		return false
+	}
+	if t[i] < 0x80 {
+		return isAlnum(t[i])
+	}
+	r, _ := utf8.DecodeRuneInString(t[i:])
+	return wordRune(r)
+}
+
+// wordRuneBefore is wordRuneAt for the character that ends at t[i].
+func wordRuneBefore(t string, i int) bool {
+	if i <= 0 {
+		return false
+	}
+	if t[i-1] < 0x80 {
+		return isAlnum(t[i-1])
+	}
+	r, _ := utf8.DecodeLastRuneInString(t[:i])
+	return wordRune(r)
+}
+
+func wordRune(r rune) bool {
+	return (unicode.IsLetter(r) || unicode.IsDigit(r)) && !unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Thai, unicode.Hangul)
 }
 
 var handleStopwords = map[string]bool{
