@@ -54,6 +54,7 @@ func init() {
 	for _, p := range urlPrefixes {
 		addWord(p.prefix, func(c *collector, start, end int) { c.urlHandle(p.kind, start, end) })
 	}
+	addWord("pub ", func(c *collector, start, end int) { c.gpgListing(start, end) })
 	for _, kw := range []string{"fingerprint", "fpr", "pgp", "gpg"} {
 		addWord(kw, func(c *collector, start, end int) {
 			if !c.isClaimed(start) {
