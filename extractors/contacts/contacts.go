@@ -46,8 +46,10 @@ const snippetContext = 40
 
 // Extract returns the contacts in p: first those found in p.Text, ordered by
 // byte offset, then those found only in p.Links (Offset -1, the link as
-// snippet). Findings with the same kind, value and offset are reported once.
-// Only Kind, Value, Offset and Snippet are filled.
+// snippet, Attr "href"), then those found only in p.Attrs (Offset -1, the
+// value as snippet, Attr the attribute's name). Findings with the same kind,
+// value and offset are reported once. Only Kind, Value, Offset, Snippet and
+// Attr are filled.
 func (e *Extractor) Extract(p *vigil.Page) []vigil.Finding {
 	if p == nil {
 		return nil
@@ -69,6 +71,7 @@ func (e *Extractor) Extract(p *vigil.Page) []vigil.Finding {
 		return cmp.Compare(a.Value, b.Value)
 	})
 	c.links(p.Links)
+	c.attrs(p.Attrs)
 	return c.out
 }
 
@@ -113,15 +116,16 @@ func (c *collector) add(kind vigil.Kind, value string, start, end int) {
 	c.out = append(c.out, vigil.Finding{Kind: kind, Value: value, Offset: start, Snippet: snippet(c.orig, start, end)})
 }
 
-// addLink records a finding from a link unless the same kind and value was
-// found in the text.
-func (c *collector) addLink(kind vigil.Kind, value, link string) {
+// addOutside records a finding read outside the text, from a link or an
+// attribute named attr whose value is src, unless the same kind and value
+// was already found.
+func (c *collector) addOutside(kind vigil.Kind, value, attr, src string) {
 	for _, f := range c.out {
 		if f.Kind == kind && f.Value == value {
 			return
 		}
 	}
-	c.out = append(c.out, vigil.Finding{Kind: kind, Value: value, Offset: -1, Snippet: clip(link, 2*snippetContext+40)})
+	c.out = append(c.out, vigil.Finding{Kind: kind, Value: value, Offset: -1, Snippet: clip(src, 2*snippetContext+40), Attr: attr})
 }
 
 func (c *collector) isClaimed(i int) bool {

@@ -368,14 +368,29 @@ func (c *collector) links(links []string) {
 				s = s[:q]
 			}
 		}
-		sub := newCollector(c.e, s)
-		sub.emails()
-		sub.phones()
-		sub.onions()
-		sub.runs()
-		sub.words()
-		for _, f := range sub.out {
-			c.addLink(f.Kind, f.Value, link)
-		}
+		c.outside(s, vigil.AttrHref, link)
+	}
+}
+
+// attrs adds the contacts in the attribute values a reader sees that the
+// text and the links did not already show.
+func (c *collector) attrs(attrs []vigil.PageAttr) {
+	for _, a := range attrs {
+		c.outside(a.Value, a.Name, a.Value)
+	}
+}
+
+// outside reads s, text from outside the page text (a link as src, or an
+// attribute value), with every scan and adds what it finds under attr.
+func (c *collector) outside(s, attr, src string) {
+	sub := newCollector(c.e, s)
+	sub.pgp()
+	sub.emails()
+	sub.phones()
+	sub.onions()
+	sub.runs()
+	sub.words()
+	for _, f := range sub.out {
+		c.addOutside(f.Kind, f.Value, attr, src)
 	}
 }
