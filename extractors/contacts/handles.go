@@ -127,7 +127,7 @@ var labelWords = []string{" username", " user name", " user", " handle", " id", 
 
 // handleSeparators skips what may stand between a messenger keyword ending
 // at i and its handle, at most 32 bytes: label words, one parenthesised
-// aside of letters and spaces, spaces, and separators. It returns where the
+// aside ("(main)", "(24/7)"), spaces, and separators. It returns where the
 // handle may start and whether a label word or a pointing separator was
 // seen.
 func handleSeparators(t, l string, i int) (int, bool) {
@@ -148,8 +148,11 @@ func handleSeparators(t, l string, i int) (int, bool) {
 			strong = true
 			j++
 		case ch == '(' && !aside:
+			if j+1 < len(l) && l[j+1] == '@' {
+				return j + 1, strong // "Telegram (@name)"
+			}
 			k := j + 1
-			for k < len(l) && k-j < 24 && (isLetter(l[k]) || l[k] == ' ') {
+			for k < len(l) && k-j < 32 && l[k] != ')' && l[k] != '(' && l[k] != '@' && l[k] != '\n' {
 				k++
 			}
 			if k == len(l) || l[k] != ')' {
