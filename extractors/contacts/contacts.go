@@ -1,12 +1,19 @@
-// Package contacts finds contact identifiers in a page's visible text and
-// links: e-mail addresses, phone numbers, messenger handles, cryptocurrency
-// addresses, onion services and PGP keys, normalised as DESIGN.md §4 says.
+// Package contacts finds contact identifiers in a page's visible text, its
+// links and the attribute values a reader sees (titles, alt texts, text
+// fields): e-mail addresses, phone numbers, messenger handles,
+// cryptocurrency addresses, onion services and PGP keys, normalised as
+// DESIGN.md §4 says.
 //
 // Extraction is a few linear byte scans that look for cheap anchors ('@',
 // digits, ".onion", alphanumeric runs of address length, keywords) and run the
 // expensive checks (phone metadata, checksums) only on the candidates found
-// there. Every value with a checksum is validated: an address with one wrong
-// character is not a finding.
+// there. The scans read the text folded (see fold): invisible format
+// characters dropped, non-ASCII digits as ASCII; offsets and snippets refer
+// to the text as given. Every value with a checksum is validated: an address
+// with one wrong character is not a finding. Labels, keywords and reference
+// words are known in the languages of the pages crawled (English, the main
+// European languages, Russian, Ukrainian, Turkish, Arabic, Vietnamese, Thai,
+// Chinese and Japanese).
 package contacts
 
 import (

@@ -50,6 +50,8 @@ func TestExtractTable(t *testing.T) {
 		{"national numbers carry the trunk prefix where the region writes one", "DE", "id 1709563860, Tel. 0170 9563860", []string{"phone:+491709563860"}},
 		{"dotted numbers with a trunk prefix are phones", "FR", "Tél : 06.12.34.56.78", []string{"phone:+33612345678"}},
 		{"digits inside longer tokens are not phones", "GB", "parcel 9400 1000 0000 0000 0000 00, card 4111 1111 1111 1111, IBAN GB29 NWBK 6016 1331 9268 19", nil},
+		{"no part of a long run of digit groups is a phone", "US", "<Buffer 74 68 69 73 20 69 73 20 61 20 74 65 73 74>", nil},
+		{"a date before a number is a token of its own", "DE", "05.01.2024 0151 23456789", []string{"phone:+4915123456789"}},
 		{"addresses and versions with or without ports are not phones", "US", "proxy 203.0.113.254:9050 on Chrome 121.0.6167.85", nil},
 		{"pagination, year ranges and amounts are not phones", "CN", "« 41 42 43 44 45 » © 2015-2024 total 3.450.000 VND", nil},
 		{"references in other languages are not phones", "US", "Sendungsnummer 6187232488, Заказ 4155550132", nil},

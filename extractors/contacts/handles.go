@@ -87,7 +87,8 @@ func (c *collector) words() {
 // label words ("id", "username"), a parenthesised aside ("(main)"),
 // separators, then the handle with or without '@'. Without '@' a label
 // word or a separator that points at the handle (":", "=", "-", "|", ">",
-// a dash, an arrow, an emoji) must come first, so that prose does not count.
+// a dash, an arrow, a pointing hand) must come first, so that prose does
+// not count.
 func (c *collector) keywordHandle(r handleRule, i int) {
 	l := c.lower
 	if wordRuneAt(c.text, i) {
@@ -121,8 +122,8 @@ func (c *collector) keywordHandle(r handleRule, i int) {
 	}
 }
 
-// labelWords may follow a messenger keyword; all but "me" and "contact"
-// name the handle that follows, as a colon would.
+// labelWords may follow a messenger keyword; those before " name" name
+// the handle that follows, as a colon would.
 var labelWords = []string{" username", " user name", " user", " handle", " id", " name", " me", " contact"}
 
 // handleSeparators skips what may stand between a messenger keyword ending
@@ -135,7 +136,7 @@ func handleSeparators(t, l string, i int) (int, bool) {
 	for _, w := range labelWords {
 		if strings.HasPrefix(l[i:], w) && !wordRuneAt(t, i+len(w)) {
 			i += len(w)
-			strong = w != " me" && w != " contact"
+			strong = w != " name" && w != " me" && w != " contact"
 			break
 		}
 	}
@@ -174,10 +175,19 @@ func handleSeparators(t, l string, i int) (int, bool) {
 }
 
 // pointer reports a character that people put between a label and its
-// value: dashes, arrows, guillemets, the full-width colon, emoji and other
-// symbols, and the variation selector that follows an emoji.
+// value: dashes, guillemets and quotes, arrows (the Unicode arrow blocks,
+// dingbat arrows, pointing hands), the full-width colon, and the variation
+// selector that follows an emoji. Decorative emoji ("Discord 🎮 gaming")
+// are not pointers.
 func pointer(r rune) bool {
-	return r == '：' || r == '\uFE0F' || unicode.In(r, unicode.Pd, unicode.Pi, unicode.Pf, unicode.Sm, unicode.So)
+	switch {
+	case r == '：' || r == '\uFE0F' || r == '☞' || r == '⇢':
+		return true
+	case r >= 0x2190 && r <= 0x21FF, r >= 0x27F0 && r <= 0x27FF, r >= 0x2900 && r <= 0x297F, r >= 0x2B00 && r <= 0x2B11,
+		r >= 0x2794 && r <= 0x27BF, r >= 0x1F446 && r <= 0x1F449, r >= 0x1F800 && r <= 0x1F8FF:
+		return true
+	}
+	return unicode.In(r, unicode.Pd, unicode.Pi, unicode.Pf)
 }
 
 // wordRuneAt reports whether t[i:] starts with a letter or digit of a

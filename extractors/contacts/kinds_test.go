@@ -105,6 +105,7 @@ func TestHandles(t *testing.T) {
 		{"💬 Signal username owl.77, WeChat ID » owl_sh88, 微信号：owlsh99", []string{"signal:owl.77", "wechat:owl_sh88", "wechat:owlsh99"}},
 		{"KIK ➜ owl77 · snap → owl.snap · discord ➜ owl_77", []string{"kik:owl77", "snapchat:owl.snap", "discord:owl_77"}},
 		{"telegram bot token and telegrammed notes", nil},
+		{"Discord 🎮 gaming nights, Telegram 🔥 hotdeals", nil},
 	}
 	for _, tc := range tests {
 		fs := extract("", tc.text)

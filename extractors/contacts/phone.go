@@ -25,6 +25,7 @@ type phoneCand struct {
 	n          int
 	gs, ge     [maxPhoneGroups]int
 	digits     int
+	cut        bool // the run of digit groups goes on after end
 }
 
 func (p *phoneCand) group(t string, k int) string { return t[p.gs[k]:p.ge[k]] }
@@ -43,8 +44,8 @@ func (p *phoneCand) uniform(t string) bool {
 // phones finds phone numbers: runs of digit groups with the separators people
 // use, checked against phone metadata for the number's country (or the
 // configured region), and not dates, IP addresses, versions, prices or
-// order numbers. A number after a WhatsApp keyword is also a finding of that
-// kind.
+// order numbers. A number after a WhatsApp or Signal keyword is also a
+// finding of that kind.
 //
 // A candidate that fails is one token (an IP address, a card or tracking
 // number, a number with an unassigned country code): no part of it is read
@@ -76,7 +77,10 @@ func (c *collector) phones() {
 			continue
 		}
 		i = p.end
-		if retry {
+		if p.cut {
+			i = skipDigitRun(t, i) // a byte dump or a long reference: no part of it is a phone
+		}
+		if retry && !p.cut {
 			for k := 2; k < p.n; k++ {
 				if p.sep(t, k) != p.sep(t, 1) {
 					i = p.gs[k]
@@ -110,7 +114,7 @@ func scanPhone(t string, i int, p *phoneCand) bool {
 		}
 	}
 	*p = phoneCand{start: i}
-	for j < len(t) && j-i <= maxPhoneBytes && p.n < maxPhoneGroups {
+	for j < len(t) {
 		k := j
 		for k < len(t) && isDigit(t[k]) {
 			k++
@@ -124,7 +128,11 @@ func scanPhone(t string, i int, p *phoneCand) bool {
 		for s < len(t) && s-j < 3 && (t[s] == ' ' || t[s] == '-' || t[s] == '.' || t[s] == '/' || t[s] == '(' || t[s] == ')') {
 			s++
 		}
-		if s == j || s >= len(t) || !isDigit(t[s]) || p.digits >= maxPhoneDigits+2 {
+		if s == j || s >= len(t) || !isDigit(t[s]) {
+			break
+		}
+		if p.digits >= maxPhoneDigits+2 || j-i > maxPhoneBytes || p.n == maxPhoneGroups {
+			p.cut = true
 			break
 		}
 		j = s
@@ -134,6 +142,15 @@ func scanPhone(t string, i int, p *phoneCand) bool {
 		p.end++ // "(0)" style or a closing parenthesis
 	}
 	return true
+}
+
+// skipDigitRun returns the end of the run of digit groups joined by
+// " -./" that goes on at t[i:].
+func skipDigitRun(t string, i int) int {
+	for i < len(t) && (isDigit(t[i]) || (t[i] == ' ' || t[i] == '-' || t[i] == '.' || t[i] == '/') && i+1 < len(t) && isDigit(t[i+1])) {
+		i++
+	}
+	return i
 }
 
 // phoneAt validates candidate p and returns its E.164 form, or "" and
