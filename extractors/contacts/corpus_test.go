@@ -80,11 +80,16 @@ func (s score) recall() float64 {
 // corpusScore is the outcome of a corpus: per kind scores, and per negative
 // class the negatives planted and those that leaked.
 type corpusScore struct {
+	name    string
 	pages   int
 	kinds   map[string]*score
 	negs    map[string]int
 	leaks   map[string]int
 	details []string // one line per miss, false positive and leak
+}
+
+func newCorpusScore(name string, pages int) *corpusScore {
+	return &corpusScore{name: name, pages: pages, kinds: map[string]*score{}, negs: map[string]int{}, leaks: map[string]int{}}
 }
 
 func (cs *corpusScore) kind(k string) *score {
@@ -106,7 +111,7 @@ func gateCorpus(t *testing.T, dir string, minPages int) {
 	if len(files) < minPages {
 		t.Fatalf("%s has %d pages, want at least %d", dir, len(files), minPages)
 	}
-	cs := &corpusScore{pages: len(files), kinds: map[string]*score{}, negs: map[string]int{}, leaks: map[string]int{}}
+	cs := newCorpusScore(dir, len(files))
 	for _, f := range files {
 		if err := cs.scorePage(f); err != nil {
 			t.Fatal(err)
@@ -254,7 +259,7 @@ func (cs *corpusScore) totals() (negs, leaks int) {
 // table renders the per-kind scores, then the negative classes that leaked.
 func (cs *corpusScore) table() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d pages\n%-9s %5s %4s %4s %9s %7s\n", cs.pages, "kind", "tp", "fp", "fn", "precision", "recall")
+	fmt.Fprintf(&b, "%s: %d pages\n%-9s %5s %4s %4s %9s %7s\n", filepath.Base(cs.name), cs.pages, "kind", "tp", "fp", "fn", "precision", "recall")
 	var all score
 	for _, k := range slices.Sorted(maps.Keys(cs.kinds)) {
 		s := cs.kinds[k]
@@ -270,4 +275,36 @@ func (cs *corpusScore) table() string {
 		}
 	}
 	return b.String()
+}
+
+// TestGateScoring checks the scoring rules on a page written for it: an
+// optional finding is neither a hit nor a false positive, a missed required
+// finding counts against recall, and a negative leaks when its text yields
+// a false positive, by offset or when read alone.
+func TestGateScoring(t *testing.T) {
+	dir := t.TempDir()
+	page := `<p>Mail anna@example.org. WhatsApp: +44 7911 123456.</p><p>Order 5 kate@example.net</p>` +
+		`<script>var x="bob@example.com"</script><p>Version 1.2.3</p>`
+	labels := `{"url": "http://t.example/", "region": "GB", "findings": [
+		{"kind": "email", "value": "anna@example.org"}, {"kind": "whatsapp", "value": "+447911123456"},
+		{"kind": "phone", "value": "+447911123456", "optional": true}, {"kind": "telegram", "value": "missing_one"}],
+	 "negatives": [{"class": "order-number", "text": "Order 5 kate@example.net"}, {"class": "in-script", "text": "bob@example.com"},
+		{"class": "software-version", "text": "Version 1.2.3"}]}`
+	for name, body := range map[string]string{"p.html": page, "p.json": labels} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cs := newCorpusScore(dir, 1)
+	if err := cs.scorePage(filepath.Join(dir, "p.html")); err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]score{"email": {tp: 1, fp: 1}, "whatsapp": {tp: 1}, "phone": {}, "telegram": {fn: 1}} {
+		if got := cs.kind(k); *got != want {
+			t.Errorf("%s: got %+v, want %+v", k, *got, want)
+		}
+	}
+	if negs, leaks := cs.totals(); negs != 3 || leaks != 1 || cs.leaks["order-number"] != 1 {
+		t.Errorf("negatives %d, leaks %d %v; want 3, 1 order-number", negs, leaks, cs.leaks)
+	}
 }
