@@ -16,14 +16,15 @@ SLOW_PKGS := ./e2e/... ./cmd/bench/...
 # `make vet` runs the full go vet first, so test runs skip their own subset.
 TESTFLAGS := -count=1 -vet=off
 
-.PHONY: build run test check fmt vet workflowcheck bench bench-search bench-photos unit e2e clean deps
+.PHONY: build run test check fmt vet workflowcheck bench bench-search bench-photos unit e2e clean deps pyenv pycheck
 
 build:
 	$(GO) build -tags temporalui -o $(BIN) ./cmd/vigil
 
 ## deps: Debian's tor (tor and tor-gencert), needed by the managed tor, --demo and the Tor tests,
-## and Debian's chromium, driven headless by the browser tests (e2e/browser_test.go).
-deps:
+## Debian's chromium, driven headless by the browser tests (e2e/browser_test.go), and the
+## project-local Python environment (pyenv).
+deps: pyenv
 	@command -v tor >/dev/null || test -x /usr/sbin/tor || { \
 		echo "installing Debian's tor package"; \
 		if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y tor; \
@@ -33,11 +34,31 @@ deps:
 		if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y chromium; \
 		else sudo apt-get update && sudo apt-get install -y chromium; fi; }
 
+## pyenv: a project-local Python virtual environment in .venv with the pinned packages of
+## requirements-test.txt (and the files it includes). It is made again from scratch only
+## when one of those files changed since the last install (the stamp .venv/.installed).
+VENV     := .venv
+PY_REQS  := requirements-test.txt testdata/extract/blind/requirements.txt
+PYTHON   ?= python3
+
+pyenv: $(VENV)/.installed
+
+$(VENV)/.installed: $(PY_REQS)
+	rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --disable-pip-version-check --no-input -q -r requirements-test.txt
+	touch $@
+
+## pycheck: checks with PyPI libraries, independent of the Go code: the blind corpus's labels
+## (testdata/extract/blind/check.py).
+pycheck: pyenv
+	$(VENV)/bin/python testdata/extract/blind/check.py
+
 run: deps build
 	$(BIN) up --data $(DATA) $(RUN_FLAGS)
 
 ## test: every test — unit tests (concurrent packages with the race detector), then the end-to-end suite.
-test: deps vet unit e2e
+test: deps vet pycheck unit e2e
 
 # Pure, single-goroutine compute packages (generators, extractors, hashing)
 # run without -race: the detector multiplies their run time by ~10 and finds

@@ -75,6 +75,11 @@ type Finding struct {
 	CapturedAt time.Time `json:"captured_at,omitzero"`
 	Offset     int       `json:"offset"`  // byte offset of the match in the extractor's input text
 	Snippet    string    `json:"snippet"` // short text around the match
+	// Attr says where the value was read when it was not in the page's
+	// visible text: "href" for a link target, or the name of an attribute
+	// a reader sees (see PageAttr). Offset is then -1 and Snippet is the
+	// link or the attribute's value. Empty for the visible text.
+	Attr string `json:"attr,omitempty"`
 }
 
 // Image is the record of one image seen on a page. Only hashes and metadata are

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -52,7 +53,8 @@ func TestHashJSONFollowsTheOutputContract(t *testing.T) {
 func TestExtractJSONFollowsTheOutputContract(t *testing.T) {
 	t.Parallel()
 	page := `<html><body><p>Contact mara.k [at] protonmail [dot] com or call +44 20 7946 0123.</p>
-<p>Order #4411-2023, version 2.4.1, price $120.00</p></body></html>`
+<p>Order #4411-2023, version 2.4.1, price $120.00</p>
+<p>Pay to <input readonly value="1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa"></p></body></html>`
 	path := filepath.Join(t.TempDir(), "ad.html")
 	if err := os.WriteFile(path, []byte(page), 0o600); err != nil {
 		t.Fatal(err)
@@ -61,23 +63,28 @@ func TestExtractJSONFollowsTheOutputContract(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("extract exited %d: %s", code, errOut)
 	}
-	got := map[string]string{}
+	got := map[string]string{} // kind and value to where: the offset, or the attribute read
 	for _, r := range jsonLines(t, out) {
 		kind, _ := r["kind"].(string)
 		value, _ := r["value"].(string)
 		snippet, _ := r["snippet"].(string)
+		attr, _ := r["attr"].(string)
+		offset, _ := r["offset"].(float64)
 		if snippet == "" {
 			t.Errorf("finding %s %s has no snippet", kind, value)
 		}
-		got[kind+" "+value] = snippet
+		got[kind+" "+value] = fmt.Sprintf("%v %s", offset, attr)
 	}
-	for _, want := range []string{"email mara.k@protonmail.com", "phone +442079460123"} {
-		if _, ok := got[want]; !ok {
-			t.Errorf("missing %s in %v", want, got)
+	// Text findings carry their offset in the page text; the wallet in the
+	// read-only field carries Offset -1 and the attribute it was read from.
+	for want, where := range map[string]string{"email mara.k@protonmail.com": "8 ", "phone +442079460123": "49 ",
+		"btc 1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa": "-1 value"} {
+		if got[want] != where {
+			t.Errorf("%s at %q, want %q (all: %v)", want, got[want], where, got)
 		}
 	}
-	if len(got) != 2 {
-		t.Errorf("want exactly 2 findings (order numbers, versions and prices are not contacts), got %v", got)
+	if len(got) != 3 {
+		t.Errorf("want exactly 3 findings (order numbers, versions and prices are not contacts), got %v", got)
 	}
 }
 

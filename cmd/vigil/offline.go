@@ -84,6 +84,7 @@ type extractRecord struct {
 	Value   string     `json:"value"`
 	Offset  int        `json:"offset"`
 	Snippet string     `json:"snippet"`
+	Attr    string     `json:"attr,omitempty"` // where a value outside the text was read (vigil.Finding.Attr)
 }
 
 func newExtractCmd() *cobra.Command {
@@ -113,7 +114,7 @@ func newExtractCmd() *cobra.Command {
 					return fmt.Errorf("%s: %w", path, err)
 				}
 				for _, fd := range x.Extract(page) {
-					rec := extractRecord{Path: path, Kind: fd.Kind, Value: fd.Value, Offset: fd.Offset, Snippet: fd.Snippet}
+					rec := extractRecord{Path: path, Kind: fd.Kind, Value: fd.Value, Offset: fd.Offset, Snippet: fd.Snippet, Attr: fd.Attr}
 					if asJSON {
 						if err := enc.Encode(rec); err != nil {
 							return err

@@ -37,6 +37,7 @@ type findingRecord struct {
 	CapturedAt time.Time  `json:"captured_at"`
 	Offset     int        `json:"offset"`
 	Snippet    string     `json:"snippet"`
+	Attr       string     `json:"attr,omitempty"` // where a value outside the text was read (vigil.Finding.Attr)
 }
 
 func newSearchCmd() *cobra.Command {
@@ -79,7 +80,7 @@ contact (an email, a phone number, a wallet) is looked up as one.`,
 			for _, f := range res.Findings {
 				if asJSON {
 					if err := enc.Encode(findingRecord{Type: "finding", Kind: f.Kind, Value: f.Value, URL: f.URL, Site: f.Site,
-						DocumentID: f.DocumentID, CapturedAt: f.CapturedAt, Offset: f.Offset, Snippet: f.Snippet}); err != nil {
+						DocumentID: f.DocumentID, CapturedAt: f.CapturedAt, Offset: f.Offset, Snippet: f.Snippet, Attr: f.Attr}); err != nil {
 						return err
 					}
 					continue

@@ -1,12 +1,19 @@
-// Package contacts finds contact identifiers in a page's visible text and
-// links: e-mail addresses, phone numbers, messenger handles, cryptocurrency
-// addresses, onion services and PGP keys, normalised as DESIGN.md §4 says.
+// Package contacts finds contact identifiers in a page's visible text, its
+// links and the attribute values a reader sees (titles, alt texts, text
+// fields): e-mail addresses, phone numbers, messenger handles,
+// cryptocurrency addresses, onion services and PGP keys, normalised as
+// DESIGN.md §4 says.
 //
 // Extraction is a few linear byte scans that look for cheap anchors ('@',
 // digits, ".onion", alphanumeric runs of address length, keywords) and run the
 // expensive checks (phone metadata, checksums) only on the candidates found
-// there. Every value with a checksum is validated: an address with one wrong
-// character is not a finding.
+// there. The scans read the text folded (see fold): invisible format
+// characters dropped, non-ASCII digits as ASCII; offsets and snippets refer
+// to the text as given. Every value with a checksum is validated: an address
+// with one wrong character is not a finding. Labels, keywords and reference
+// words are known in the languages of the pages crawled (English, the main
+// European languages, Russian, Ukrainian, Turkish, Arabic, Vietnamese, Thai,
+// Chinese and Japanese).
 package contacts
 
 import (
@@ -46,13 +53,15 @@ const snippetContext = 40
 
 // Extract returns the contacts in p: first those found in p.Text, ordered by
 // byte offset, then those found only in p.Links (Offset -1, the link as
-// snippet). Findings with the same kind, value and offset are reported once.
-// Only Kind, Value, Offset and Snippet are filled.
+// snippet, Attr "href"), then those found only in p.Attrs (Offset -1, the
+// value as snippet, Attr the attribute's name). Findings with the same kind,
+// value and offset are reported once. Only Kind, Value, Offset, Snippet and
+// Attr are filled.
 func (e *Extractor) Extract(p *vigil.Page) []vigil.Finding {
 	if p == nil {
 		return nil
 	}
-	c := &collector{e: e, text: p.Text, lower: lowerASCII(p.Text)}
+	c := newCollector(e, p.Text)
 	c.pgp()
 	c.emails()
 	c.phones()
@@ -69,6 +78,7 @@ func (e *Extractor) Extract(p *vigil.Page) []vigil.Finding {
 		return cmp.Compare(a.Value, b.Value)
 	})
 	c.links(p.Links)
+	c.attrs(p.Attrs)
 	return c.out
 }
 
@@ -83,15 +93,25 @@ type span struct{ start, end int }
 // collector gathers the findings of one page.
 type collector struct {
 	e       *Extractor
-	text    string
+	orig    string // the text as given; offsets and snippets refer to it
+	text    string // orig folded (see fold)
+	omap    []int  // offsets in text to offsets in orig; nil when text == orig
 	lower   string // text with ASCII letters lowered; same byte offsets
 	out     []vigil.Finding
 	seen    map[key]struct{}
 	claimed []span // text already read as something else (PGP blocks)
 }
 
+func newCollector(e *Extractor, text string) *collector {
+	f, omap := fold(text)
+	return &collector{e: e, orig: text, text: f, omap: omap, lower: lowerASCII(f)}
+}
+
 // add records a finding of kind with value for text[start:end].
 func (c *collector) add(kind vigil.Kind, value string, start, end int) {
+	if c.omap != nil {
+		start, end = c.omap[start], c.omap[end]
+	}
 	k := key{kind, value, start}
 	if c.seen == nil {
 		c.seen = make(map[key]struct{})
@@ -100,18 +120,19 @@ func (c *collector) add(kind vigil.Kind, value string, start, end int) {
 		return
 	}
 	c.seen[k] = struct{}{}
-	c.out = append(c.out, vigil.Finding{Kind: kind, Value: value, Offset: start, Snippet: snippet(c.text, start, end)})
+	c.out = append(c.out, vigil.Finding{Kind: kind, Value: value, Offset: start, Snippet: snippet(c.orig, start, end)})
 }
 
-// addLink records a finding from a link unless the same kind and value was
-// found in the text.
-func (c *collector) addLink(kind vigil.Kind, value, link string) {
+// addOutside records a finding read outside the text, from a link or an
+// attribute named attr whose value is src, unless the same kind and value
+// was already found.
+func (c *collector) addOutside(kind vigil.Kind, value, attr, src string) {
 	for _, f := range c.out {
 		if f.Kind == kind && f.Value == value {
 			return
 		}
 	}
-	c.out = append(c.out, vigil.Finding{Kind: kind, Value: value, Offset: -1, Snippet: clip(link, 2*snippetContext+40)})
+	c.out = append(c.out, vigil.Finding{Kind: kind, Value: value, Offset: -1, Snippet: clip(src, 2*snippetContext+40), Attr: attr})
 }
 
 func (c *collector) isClaimed(i int) bool {

@@ -46,6 +46,26 @@ func TestExtractTable(t *testing.T) {
 		{"prices are not phones", "", "Price: $4155550132 or 4 155 550 132 € or 4155550132 USD", nil},
 		{"order numbers are not phones", "", "Order #4155550132, invoice 4155550132", nil},
 		{"onion v3", "", "mirror: http://" + strings.ToUpper(onion) + "/index", []string{"onion:" + onion}},
+		{"an unassigned country code is not read again under the region", "DE", "Handy: +286 161 770 2555 or +999 30 1234567", nil},
+		{"national numbers carry the trunk prefix where the region writes one", "DE", "id 1709563860, Tel. 0170 9563860", []string{"phone:+491709563860"}},
+		{"dotted numbers with a trunk prefix are phones", "FR", "Tél : 06.12.34.56.78", []string{"phone:+33612345678"}},
+		{"digits inside longer tokens are not phones", "GB", "parcel 9400 1000 0000 0000 0000 00, card 4111 1111 1111 1111, IBAN GB29 NWBK 6016 1331 9268 19", nil},
+		{"no part of a long run of digit groups is a phone", "US", "<Buffer 74 68 69 73 20 69 73 20 61 20 74 65 73 74>", nil},
+		{"a date before a number is a token of its own", "DE", "05.01.2024 0151 23456789", []string{"phone:+4915123456789"}},
+		{"addresses and versions with or without ports are not phones", "US", "proxy 203.0.113.254:9050 on Chrome 121.0.6167.85", nil},
+		{"pagination, year ranges and amounts are not phones", "CN", "« 41 42 43 44 45 » © 2015-2024 total 3.450.000 VND", nil},
+		{"references in other languages are not phones", "US", "Sendungsnummer 6187232488, Заказ 4155550132", nil},
+		{"unix times are not phones", "IN", "created 1741210490 ms 1741210490123", nil},
+		{"arabic-indic digits", "EG", "هاتف: ٠١٠ ٢٧٣٧ ٦٣٠٥", []string{"phone:+201027376305"}},
+		{"full-width digits and plus", "JP", "電話：＋８１ ９０ １２３４ ５６７８", []string{"phone:+819012345678"}},
+		{"zero-width characters inside a number", "GB", "Mob: 07911\u200b 123\ufeff456", []string{"phone:+447911123456"}},
+		{"whatsapp named in another script", "RU", "Вотсап ➜ 8 (912) 345-67-89", []string{"phone:+79123456789", "whatsapp:+79123456789"}},
+		{"bracketed symbols", "", "anna[@]proton[.]me or kate (@) mail (.) ru", []string{"email:anna@proton.me", "email:kate@mail.ru"}},
+		{"dashed words", "", "mail: lily -at- riseup -dot- net", []string{"email:lily@riseup.net"}},
+		{"spaced symbols", "", "write bob @ posteo . de", []string{"email:bob@posteo.de"}},
+		{"bare words after an e-mail label take any domain", "", "Courriel : nina AT studio DOT agency", []string{"email:nina@studio.agency"}},
+		{"bare words without a label need a common domain", "", "meet nina at studio dot agency", nil},
+		{"zero-width characters inside an address", "", "E-mail: ma\u200dria@tuta\u2060.io", []string{"email:maria@tuta.io"}},
 		{"onion with a wrong character", "", "mirror " + flip(onion, 3), nil},
 	}
 	for _, tc := range tests {
@@ -80,6 +100,53 @@ func flip(s string, i int) string {
 		}
 	}
 	return string(b)
+}
+
+// TestOffsetsIgnoreFolding checks that offsets and snippets refer to the
+// text as given when the scans read it folded (zero-width characters
+// dropped, Arabic-Indic digits read as ASCII).
+func TestOffsetsIgnoreFolding(t *testing.T) {
+	text := "\u200f\u200fهاتف: \u200e٠١٠ ٢٧٣٧ ٦٣٠٥\u200e — mail x\u200by@example.org"
+	fs := extract("EG", text)
+	if g := strings.Join(got(fs), " "); g != "phone:+201027376305 email:xy@example.org" {
+		t.Fatalf("got %q", g)
+	}
+	if off := strings.Index(text, "٠١٠"); fs[0].Offset != off {
+		t.Errorf("phone offset %d, want %d", fs[0].Offset, off)
+	}
+	if off := strings.Index(text, "x\u200by"); fs[1].Offset != off {
+		t.Errorf("email offset %d, want %d", fs[1].Offset, off)
+	}
+	for _, f := range fs {
+		if !strings.Contains(text, f.Snippet) && !strings.Contains(f.Snippet, "٦٣٠٥") {
+			t.Errorf("%s snippet %q is not from the text", f.Kind, f.Snippet)
+		}
+	}
+}
+
+// TestFindingsOutsideTheText checks that links and readable attribute
+// values yield findings with Offset -1 and Attr naming where they were
+// read, and that a value also in the text is reported from the text only.
+func TestFindingsOutsideTheText(t *testing.T) {
+	btc := makeBTC("attr1", false)
+	p := &vigil.Page{
+		Text:  "Pay to the address in the box. Mail anna@example.org",
+		Links: []string{"mailto:anna@example.org", "https://t.me/VipAgency"},
+		Attrs: []vigil.PageAttr{{Name: vigil.AttrValue, Value: btc}, {Name: vigil.AttrTitle, Value: "Telegram @VipAgency"},
+			{Name: vigil.AttrAlt, Value: "Contact on Telegram ➜ @other_agency"}},
+	}
+	fs := New(Config{}).Extract(p)
+	var g []string
+	for _, f := range fs {
+		g = append(g, fmt.Sprintf("%s:%s@%d/%s", f.Kind, f.Value, f.Offset, f.Attr))
+	}
+	want := []string{fmt.Sprintf("email:anna@example.org@%d/", strings.Index(p.Text, "anna")), "telegram:vipagency@-1/href", "btc:" + btc + "@-1/value", "telegram:other_agency@-1/alt"}
+	if strings.Join(g, " ") != strings.Join(want, " ") {
+		t.Errorf("got  %q\nwant %q", g, want)
+	}
+	if fs[2].Snippet != btc {
+		t.Errorf("attribute finding's snippet %q, want the value", fs[2].Snippet)
+	}
 }
 
 func TestOffsetsAndSnippets(t *testing.T) {

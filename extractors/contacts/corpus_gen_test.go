@@ -26,9 +26,10 @@ type label struct {
 }
 
 type labels struct {
-	Region   string  `json:"region,omitempty"`
-	URL      string  `json:"url"`
-	Findings []label `json:"findings"`
+	Region    string     `json:"region,omitempty"`
+	URL       string     `json:"url"`
+	Findings  []label    `json:"findings"`
+	Negatives []negative `json:"negatives"`
 }
 
 // item is one piece of a page: HTML and the findings it must yield.
@@ -246,55 +247,55 @@ func (g *pageGen) onion() item {
 	}
 }
 
-// negative returns text that holds no contact.
-func (g *pageGen) negative() string {
+// negative returns text that holds no contact, and its class.
+func (g *pageGen) negative() negative {
 	u := g.uniq()
 	switch g.r.IntN(22) {
 	case 0:
-		return fmt.Sprintf("Posted 2024-%02d-%02d 14:%02d", u%12+1, u%28+1, u%60)
+		return negative{"datetime", fmt.Sprintf("Posted 2024-%02d-%02d 14:%02d", u%12+1, u%28+1, u%60)}
 	case 1:
-		return fmt.Sprintf("Updated %02d.%02d.2023", u%28+1, u%12+1)
+		return negative{"date", fmt.Sprintf("Updated %02d.%02d.2023", u%28+1, u%12+1)}
 	case 2:
-		return fmt.Sprintf("client v%d.%d.%d (build 10.0.19045.%d)", u%5, u%20, u%9, 2000+u)
+		return negative{"software-version", fmt.Sprintf("client v%d.%d.%d (build 10.0.19045.%d)", u%5, u%20, u%9, 2000+u)}
 	case 3:
-		return fmt.Sprintf("Order #41555501%02d shipped", u%100)
+		return negative{"order-number", fmt.Sprintf("Order #41555501%02d shipped", u%100)}
 	case 4:
-		return fmt.Sprintf("Price: $1,%03d.00 or %d 155 550 €", u%1000, u%9+1)
+		return negative{"price", fmt.Sprintf("Price: $1,%03d.00 or %d 155 550 €", u%1000, u%9+1)}
 	case 5:
-		return fmt.Sprintf("node 10.%d.%d.%d:8080", u%255, (u*7)%255, (u*13)%255)
+		return negative{"ipv4", fmt.Sprintf("node 10.%d.%d.%d:8080", u%255, (u*7)%255, (u*13)%255)}
 	case 6:
-		return "tx 0x" + fmt.Sprintf("%x", seedBytes(fmt.Sprint("tx", u), 32)) + " confirmed"
+		return negative{"tx-hash", "tx 0x" + fmt.Sprintf("%x", seedBytes(fmt.Sprint("tx", u), 32)) + " confirmed"}
 	case 7:
-		return "sha256 " + fmt.Sprintf("%x", seedBytes(fmt.Sprint("sh", u), 32))
+		return negative{"hash-sha256", "sha256 " + fmt.Sprintf("%x", seedBytes(fmt.Sprint("sh", u), 32))}
 	case 8:
-		return `<img src="photo@2x.png" alt="photo"> banner@2x.png`
+		return negative{"email-image-filename", `<img src="photo@2x.png" alt="photo"> banner@2x.png`}
 	case 9:
-		return "Look at example.com for details, arrive at 5 pm"
+		return negative{"prose-at", "Look at example.com for details, arrive at 5 pm"}
 	case 10:
-		return "old wallet " + flip(makeBTC(fmt.Sprint("n", u), false), 10) + " (typo)"
+		return negative{"btc-bad-checksum", "old wallet " + flip(makeBTC(fmt.Sprint("n", u), false), 10) + " (typo)"}
 	case 11:
 		a := makeETH(fmt.Sprint("ne", u))
-		return "do not use " + flipCase(a)
+		return negative{"eth-bad-eip55", "do not use " + flipCase(a)}
 	case 12:
-		return "dead mirror " + flip(makeOnion(fmt.Sprint("no", u)), 20)
+		return negative{"onion-bad-checksum", "dead mirror " + flip(makeOnion(fmt.Sprint("no", u)), 20)}
 	case 13:
-		return "xmr " + flip(makeXMR(fmt.Sprint("nx", u), 18), 50)
+		return negative{"xmr-bad-checksum", "xmr " + flip(makeXMR(fmt.Sprint("nx", u), 18), 50)}
 	case 14:
-		return fmt.Sprintf("Invoice 2024-%06d, tracking 9400 1000 0000 0000 %04d 00", u, u%10000)
+		return negative{"tracking-number", fmt.Sprintf("Invoice 2024-%06d, tracking 9400 1000 0000 0000 %04d 00", u, u%10000)}
 	case 15:
-		return "Card 4111 1111 1111 1111 exp 12/27"
+		return negative{"card-number", "Card 4111 1111 1111 1111 exp 12/27"}
 	case 16:
-		return "I prefer Telegram, message me there. Snap: none"
+		return negative{"handle-prose", "I prefer Telegram, message me there. Snap: none"}
 	case 17:
-		return fmt.Sprintf("ISBN 978-3-16-1484%02d-0, ZIP 9410%d", u%100, u%10)
+		return negative{"isbn-zip", fmt.Sprintf("ISBN 978-3-16-1484%02d-0, ZIP 9410%d", u%100, u%10)}
 	case 18:
-		return "git commit " + fmt.Sprintf("%x", seedBytes(fmt.Sprint("g", u), 20))
+		return negative{"git-sha", "git commit " + fmt.Sprintf("%x", seedBytes(fmt.Sprint("g", u), 20))}
 	case 19:
-		return fmt.Sprintf("Block height 84%04d, fee 0.000%d BTC", u%10000, u%9+1)
+		return negative{"block-height", fmt.Sprintf("Block height 84%04d, fee 0.000%d BTC", u%10000, u%9+1)}
 	case 20:
-		return "trx " + flip(makeTRX(fmt.Sprint("nt", u)), 12)
+		return negative{"trx-bad-checksum", "trx " + flip(makeTRX(fmt.Sprint("nt", u)), 12)}
 	default:
-		return fmt.Sprintf("Room %d, call at %d:30, %d%% off", u%500, u%12+1, u%90)
+		return negative{"room-time-percent", fmt.Sprintf("Room %d, call at %d:30, %d%% off", u%500, u%12+1, u%90)}
 	}
 }
 
@@ -339,7 +340,7 @@ func (g *pageGen) page(i int) (string, labels) {
 	for k := g.r.IntN(3) + 1; k > 0; k-- {
 		add(pick[g.r.IntN(len(pick))]())
 	}
-	var negs []string
+	var negs []negative
 	for k := g.r.IntN(3) + 2; k > 0; k-- {
 		negs = append(negs, g.negative())
 	}
@@ -355,21 +356,22 @@ func (g *pageGen) page(i int) (string, labels) {
 		switch kind {
 		case "forum":
 			fmt.Fprintf(&b, "<div class=\"post\"><div class=\"author\">%s%d</div><div class=\"body\"><p>Re: thread %d</p><p>%s</p></div>"+
-				"<div class=\"sig\">%s</div></div>\n", g.name(), k, i, it.html, negs[k%len(negs)])
+				"<div class=\"sig\">%s</div></div>\n", g.name(), k, i, it.html, negs[k%len(negs)].Text)
 		case "listing":
 			fmt.Fprintf(&b, "<table class=\"listing\"><tr><th>Item</th><td>Lot %d</td></tr><tr><th>Contact</th><td>%s</td></tr>"+
-				"<tr><th>Note</th><td>%s</td></tr></table>\n", k, it.html, negs[k%len(negs)])
+				"<tr><th>Note</th><td>%s</td></tr></table>\n", k, it.html, negs[k%len(negs)].Text)
 		case "recruit":
 			fmt.Fprintf(&b, "<section><p>Hiring now! Work abroad, visa and travel arranged. %s</p><p>%s</p></section>\n",
-				it.html, negs[k%len(negs)])
+				it.html, negs[k%len(negs)].Text)
 		default:
-			fmt.Fprintf(&b, "<div class=\"profile\"><ul><li>%s</li><li>%s</li></ul></div>\n", it.html, negs[k%len(negs)])
+			fmt.Fprintf(&b, "<div class=\"profile\"><ul><li>%s</li><li>%s</li></ul></div>\n", it.html, negs[k%len(negs)].Text)
 		}
 		l.Findings = append(l.Findings, it.want...)
 	}
 	for _, n := range negs {
-		fmt.Fprintf(&b, "<footer><small>%s</small></footer>\n", n)
+		fmt.Fprintf(&b, "<footer><small>%s</small></footer>\n", n.Text)
 	}
+	l.Negatives = negs
 	b.WriteString("</body></html>\n")
 	return b.String(), l
 }

@@ -2,6 +2,7 @@ package contacts
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"vigil"
 )
@@ -48,7 +49,11 @@ var mailHosts = map[string]bool{
 func (c *collector) emails() {
 	t := c.text
 	for i := strings.IndexByte(t, '@'); i >= 0; {
-		c.emailAt(i, i+1, strongMarker)
+		if ms, me, m := bracketed(c.lower, i, 1); m == strongMarker {
+			c.emailAt(ms, me, strongMarker) // "name[@]host", "name (@) host"
+		} else {
+			c.emailAt(i, i+1, strongMarker)
+		}
 		j := strings.IndexByte(t[i+1:], '@')
 		if j < 0 {
 			break
@@ -77,11 +82,11 @@ const (
 	strongMarker        // '@', "[at]", "(dot)", ...
 )
 
-func isOpen(c byte) bool  { return c == '[' || c == '(' || c == '{' || c == '<' }
-func isClose(c byte) bool { return c == ']' || c == ')' || c == '}' || c == '>' }
+func isOpen(c byte) bool  { return c == '[' || c == '(' || c == '{' || c == '<' || c == '-' }
+func isClose(c byte) bool { return c == ']' || c == ')' || c == '}' || c == '>' || c == '-' }
 
 // bracketed reports the extent of a marker word w at l[i:] written as
-// "[w]", "( w )" and the like, or as " w " when plain is allowed.
+// "[w]", "( w )", "-w-" and the like, or as " w " when plain is allowed.
 func bracketed(l string, i, n int) (start, end int, m marker) {
 	a := i - 1
 	for a >= 0 && l[a] == ' ' {
@@ -91,7 +96,7 @@ func bracketed(l string, i, n int) (start, end int, m marker) {
 	for b < len(l) && l[b] == ' ' {
 		b++
 	}
-	if a >= 0 && b < len(l) && isOpen(l[a]) && isClose(l[b]) {
+	if a >= 0 && b < len(l) && isOpen(l[a]) && isClose(l[b]) && (l[a] == '-') == (l[b] == '-') {
 		return a, b + 1, strongMarker
 	}
 	if i > 0 && i+n < len(l) && l[i-1] == ' ' && l[i+n] == ' ' {
@@ -177,9 +182,12 @@ func (c *collector) emailAt(ms, me int, m marker) {
 				}
 			}
 		}
-		if strings.HasPrefix(l[j:], " dot ") {
+		if strings.HasPrefix(l[j:], " dot ") || strings.HasPrefix(l[j:], " . ") {
 			weakDot = true
 			i = j + 5
+			if l[j+1] == '.' {
+				i = j + 3
+			}
 			continue
 		}
 		break
@@ -192,8 +200,9 @@ func (c *collector) emailAt(ms, me int, m marker) {
 		return
 	}
 	domain := strings.Join(labels, ".")
-	if m == plainMarker || weakDot {
-		// Prose produces " at " and " dot ": demand more evidence.
+	if (m == plainMarker || weakDot) && !labelled(t, l, ls, emailWords) {
+		// Prose produces " at " and " dot ": without an e-mail label
+		// before the address, demand more evidence.
 		if !commonTLD[tld] || isStopword(local) {
 			return
 		}
@@ -229,3 +238,40 @@ var stopwords = map[string]bool{
 }
 
 func isStopword(s string) bool { return stopwords[s] }
+
+// emailWords label an e-mail address, in the languages of the pages crawled
+// (matched at the end of a lowered window: "mail" covers "E-Mail").
+var emailWords = []string{
+	"mail", "courriel", "correo", "e-posta", "eposta", "почта", "пошта", "емейл", "имейл", "емайл",
+	"إيميل", "البريد", "ايميل", "อีเมล", "邮箱", "电邮", "郵箱", "メール", "📧", "✉",
+}
+
+// labelled reports whether one of words ends shortly before t[i], with
+// nothing between it and t[i] but spaces, colons, dashes, arrows and other
+// pointers ("Email: name at host dot com", "メール： name").
+func labelled(t, l string, i int, words []string) bool {
+	ls := lineStart(l, i)
+	j := i
+	for j > ls && i-j < 16 {
+		if ch := l[j-1]; ch == ' ' || ch == ':' || ch == '-' || ch == '>' || ch == '|' || ch == '=' {
+			j--
+			continue
+		}
+		r, n := utf8.DecodeLastRuneInString(t[:j])
+		if n <= 1 || !pointer(r) {
+			break
+		}
+		j -= n
+	}
+	w := l[max(ls, j-24):j]
+	for len(w) > 0 && !isRuneStart(w[0]) {
+		w = w[1:]
+	}
+	w = lowerWindow(w)
+	for _, s := range words {
+		if strings.HasSuffix(w, s) {
+			return true
+		}
+	}
+	return false
+}

@@ -17,7 +17,8 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/ex
 const goldenDir = "../../testdata/extract/golden"
 
 // TestGolden extracts every page in testdata/extract/golden and compares the
-// findings (kind, value, offset, snippet) with the .golden file beside it.
+// findings (kind, value, offset, snippet and, outside the text, attr) with
+// the .golden file beside it.
 func TestGolden(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join(goldenDir, "*.html"))
 	if err != nil || len(files) < 3 {
@@ -40,7 +41,11 @@ func TestGolden(t *testing.T) {
 				if fd.Offset >= len(p.Text) || fd.Offset < -1 || fd.Offset >= 0 && !strings.Contains(fd.Snippet, p.Text[fd.Offset:fd.Offset+1]) {
 					t.Errorf("%s %s: offset %d outside its snippet %q", fd.Kind, fd.Value, fd.Offset, fd.Snippet)
 				}
-				enc.Encode(map[string]any{"kind": fd.Kind, "value": fd.Value, "offset": fd.Offset, "snippet": fd.Snippet})
+				rec := map[string]any{"kind": fd.Kind, "value": fd.Value, "offset": fd.Offset, "snippet": fd.Snippet}
+				if fd.Attr != "" {
+					rec["attr"] = fd.Attr
+				}
+				enc.Encode(rec)
 			}
 			golden := strings.TrimSuffix(f, ".html") + ".golden"
 			if *update {

@@ -3,6 +3,8 @@ package contacts
 import (
 	"net/url"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/nyaruka/phonenumbers"
 
@@ -15,16 +17,19 @@ type handleRule struct {
 	kind     vigil.Kind
 	keywords []string
 	valid    func(string) bool
+	atOnly   bool // the keyword is ambiguous: the handle must be written with '@'
 }
 
 var handleRules = []handleRule{
-	{vigil.KindTelegram, []string{"telegram", "tg", "telega", "tlgrm"}, validTelegram},
-	{vigil.KindWickr, []string{"wickr me", "wickrme", "wickr"}, func(s string) bool { return handleOK(s, 3, 32, "_.-") }},
-	{vigil.KindDiscord, []string{"discord"}, validDiscord},
-	{vigil.KindSnapchat, []string{"snapchat", "snap"}, func(s string) bool { return handleOK(s, 3, 15, "_.-") }},
-	{vigil.KindKik, []string{"kik me", "kik"}, func(s string) bool { return handleOK(s, 2, 20, "_.") }},
-	{vigil.KindWeChat, []string{"wechat", "we chat", "weixin", "微信"}, func(s string) bool { return handleOK(s, 6, 20, "_-") }},
-	{vigil.KindSignal, []string{"signal"}, validSignalUsername},
+	{vigil.KindTelegram, []string{"telegram", "tg", "telega", "tlgrm", "✈", "телеграм", "Телеграм", "ТЕЛЕГРАМ", "телега", "Телега",
+		"тг", "ТГ", "Тг", "تيليجرام", "تلغرام", "تليجرام", "تيليغرام", "เทเลแกรม", "电报", "飞机", "テレグラム"}, validTelegram, false},
+	{vigil.KindWickr, []string{"wickr me", "wickrme", "wickr"}, func(s string) bool { return handleOK(s, 3, 32, "_.-") }, false},
+	{vigil.KindDiscord, []string{"discord"}, validDiscord, false},
+	{vigil.KindSnapchat, []string{"snapchat", "snap"}, func(s string) bool { return handleOK(s, 3, 15, "_.-") }, false},
+	{vigil.KindKik, []string{"kik me", "kik"}, func(s string) bool { return handleOK(s, 2, 20, "_.") }, false},
+	{vigil.KindWeChat, []string{"wechat", "we chat", "weixin", "微信", "微信号"}, func(s string) bool { return handleOK(s, 6, 20, "_-") }, false},
+	{vigil.KindSignal, []string{"signal"}, validSignalUsername, false},
+	{vigil.KindTelegram, []string{"tele"}, validTelegram, true}, // "Tele: @name"; "Tele: 0151..." is a phone
 }
 
 // wordEntry is a word that starts a handle, messenger URL or printed
@@ -49,6 +54,7 @@ func init() {
 	for _, p := range urlPrefixes {
 		addWord(p.prefix, func(c *collector, start, end int) { c.urlHandle(p.kind, start, end) })
 	}
+	addWord("pub ", func(c *collector, start, end int) { c.gpgListing(start, end) })
 	for _, kw := range []string{"fingerprint", "fpr", "pgp", "gpg"} {
 		addWord(kw, func(c *collector, start, end int) {
 			if !c.isClaimed(start) {
@@ -66,7 +72,7 @@ func (c *collector) words() {
 	l := c.lower
 	for i := 0; i < len(l); i++ {
 		es := wordsByFirst[l[i]]
-		if es == nil || i > 0 && (isAlnum(l[i-1]) || l[i-1] == '-' || l[i-1] == '_') {
+		if es == nil || i > 0 && (l[i-1] == '-' || l[i-1] == '_' || wordRuneBefore(c.text, i)) {
 			continue
 		}
 		for _, e := range es {
@@ -78,41 +84,22 @@ func (c *collector) words() {
 }
 
 // keywordHandle reads a handle after a keyword that ends at i: optional
-// words like "id" or "username", separators, then the handle. Without '@'
-// the separators must include one of ":=-|>" so that prose does not count.
+// label words ("id", "username"), a parenthesised aside ("(main)"),
+// separators, then the handle with or without '@'. Without '@' a label
+// word or a separator that points at the handle (":", "=", "-", "|", ">",
+// a dash, an arrow, a pointing hand) must come first, so that prose does
+// not count.
 func (c *collector) keywordHandle(r handleRule, i int) {
-	t, l := c.text, c.lower
-	for _, w := range []string{" id", " me", " username", " user", " handle", " name", " contact"} {
-		if strings.HasPrefix(l[i:], w) && (i+len(w) == len(l) || !isLetter(l[i+len(w)])) {
-			i += len(w)
-			break
-		}
+	l := c.lower
+	if wordRuneAt(c.text, i) {
+		return // "telegrams", "snapshot", "тгк"
 	}
-	if i < len(l) && isAlnum(l[i]) {
-		return // "telegrams", "snapshot"
-	}
-	j, strong := i, false
-	for j < len(l) && j-i < 8 {
-		switch l[j] {
-		case ':', '=', '-', '|', '>':
-			strong = true
-		case ' ', '\t':
-		default:
-			if strings.HasPrefix(l[j:], "–") || strings.HasPrefix(l[j:], "—") || strings.HasPrefix(l[j:], "：") {
-				strong = true
-				j += 2
-			} else {
-				goto sepDone
-			}
-		}
-		j++
-	}
-sepDone:
+	j, strong := handleSeparators(c.text, l, i)
 	at := j < len(l) && l[j] == '@'
 	if at {
 		j++
 	}
-	if !strong && !at {
+	if !at && (!strong || r.atOnly) {
 		return
 	}
 	hs := j
@@ -123,19 +110,115 @@ sepDone:
 		j-- // sentence punctuation
 	}
 	h := l[hs:j]
-	if h == "" || j < len(l) && l[j] == '@' || !at && (stopwords[h] || handleStopwords[h]) {
+	if h == "" || j < len(l) && l[j] == '@' || wordRuneAt(c.text, j) || !at && (stopwords[h] || handleStopwords[h]) {
 		return
 	}
-	if r.kind == vigil.KindDiscord || !strings.Contains(h, "#") {
-		if r.valid(h) {
-			start := hs
-			if at {
-				start--
-			}
-			c.add(r.kind, h, start, j)
+	if (r.kind == vigil.KindDiscord || !strings.Contains(h, "#")) && r.valid(h) {
+		start := hs
+		if at {
+			start--
+		}
+		c.add(r.kind, h, start, j)
+	}
+}
+
+// labelWords may follow a messenger keyword; those before " name" name
+// the handle that follows, as a colon would.
+var labelWords = []string{" username", " user name", " user", " handle", " id", " name", " me", " contact"}
+
+// handleSeparators skips what may stand between a messenger keyword ending
+// at i and its handle, at most 32 bytes: label words, one parenthesised
+// aside ("(main)", "(24/7)"), spaces, and separators. It returns where the
+// handle may start and whether a label word or a pointing separator was
+// seen.
+func handleSeparators(t, l string, i int) (int, bool) {
+	strong := false
+	for _, w := range labelWords {
+		if strings.HasPrefix(l[i:], w) && !wordRuneAt(t, i+len(w)) {
+			i += len(w)
+			strong = w != " name" && w != " me" && w != " contact"
+			break
 		}
 	}
-	_ = t
+	aside := false
+	for j := i; j < len(l) && j-i < 32; {
+		switch ch := l[j]; {
+		case ch == ' ' || ch == '\t':
+			j++
+		case ch == ':' || ch == '=' || ch == '-' || ch == '|' || ch == '>':
+			strong = true
+			j++
+		case ch == '(' && !aside:
+			if j+1 < len(l) && l[j+1] == '@' {
+				return j + 1, strong // "Telegram (@name)"
+			}
+			k := j + 1
+			for k < len(l) && k-j < 32 && l[k] != ')' && l[k] != '(' && l[k] != '@' && l[k] != '\n' {
+				k++
+			}
+			if k == len(l) || l[k] != ')' {
+				return j, strong
+			}
+			aside, j = true, k+1
+		case ch >= 0x80:
+			r, n := utf8.DecodeRuneInString(t[j:])
+			if !pointer(r) {
+				return j, strong
+			}
+			strong = true
+			j += n
+		default:
+			return j, strong
+		}
+	}
+	return i, false
+}
+
+// pointer reports a character that people put between a label and its
+// value: dashes, guillemets and quotes, arrows (the Unicode arrow blocks,
+// dingbat arrows, pointing hands), the full-width colon, and the variation
+// selector that follows an emoji. Decorative emoji ("Discord 🎮 gaming")
+// are not pointers.
+func pointer(r rune) bool {
+	switch {
+	case r == '：' || r == '\uFE0F' || r == '☞' || r == '⇢':
+		return true
+	case r >= 0x2190 && r <= 0x21FF, r >= 0x27F0 && r <= 0x27FF, r >= 0x2900 && r <= 0x297F, r >= 0x2B00 && r <= 0x2B11,
+		r >= 0x2794 && r <= 0x27BF, r >= 0x1F446 && r <= 0x1F449, r >= 0x1F800 && r <= 0x1F8FF:
+		return true
+	}
+	return unicode.In(r, unicode.Pd, unicode.Pi, unicode.Pf)
+}
+
+// wordRuneAt reports whether t[i:] starts with a letter or digit of a
+// script written with spaces between words (Latin, Cyrillic, Arabic, ...):
+// a keyword or handle that runs into one is part of a longer word. Han,
+// kana, Thai and Hangul run on without spaces and do not count.
+func wordRuneAt(t string, i int) bool {
+	if i >= len(t) {
+		return false
+	}
+	if t[i] < 0x80 {
+		return isAlnum(t[i])
+	}
+	r, _ := utf8.DecodeRuneInString(t[i:])
+	return wordRune(r)
+}
+
+// wordRuneBefore is wordRuneAt for the character that ends at t[i].
+func wordRuneBefore(t string, i int) bool {
+	if i <= 0 {
+		return false
+	}
+	if t[i-1] < 0x80 {
+		return isAlnum(t[i-1])
+	}
+	r, _ := utf8.DecodeLastRuneInString(t[:i])
+	return wordRune(r)
+}
+
+func wordRune(r rune) bool {
+	return (unicode.IsLetter(r) || unicode.IsDigit(r)) && !unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Thai, unicode.Hangul)
 }
 
 var handleStopwords = map[string]bool{
@@ -293,19 +376,34 @@ func (c *collector) links(links []string) {
 		if len(s) > 2048 {
 			continue
 		}
-		sub := &collector{e: c.e, text: s, lower: lowerASCII(s)}
-		if strings.HasPrefix(sub.lower, "mailto:") {
+		if strings.HasPrefix(strings.ToLower(s[:min(len(s), 7)]), "mailto:") {
 			if q := strings.IndexByte(s, '?'); q >= 0 {
-				sub.text, sub.lower = s[:q], sub.lower[:q]
+				s = s[:q]
 			}
 		}
-		sub.emails()
-		sub.phones()
-		sub.onions()
-		sub.runs()
-		sub.words()
-		for _, f := range sub.out {
-			c.addLink(f.Kind, f.Value, link)
-		}
+		c.outside(s, vigil.AttrHref, link)
+	}
+}
+
+// attrs adds the contacts in the attribute values a reader sees that the
+// text and the links did not already show.
+func (c *collector) attrs(attrs []vigil.PageAttr) {
+	for _, a := range attrs {
+		c.outside(a.Value, a.Name, a.Value)
+	}
+}
+
+// outside reads s, text from outside the page text (a link as src, or an
+// attribute value), with every scan and adds what it finds under attr.
+func (c *collector) outside(s, attr, src string) {
+	sub := newCollector(c.e, s)
+	sub.pgp()
+	sub.emails()
+	sub.phones()
+	sub.onions()
+	sub.runs()
+	sub.words()
+	for _, f := range sub.out {
+		c.addOutside(f.Kind, f.Value, attr, src)
 	}
 }

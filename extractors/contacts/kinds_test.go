@@ -94,6 +94,18 @@ func TestHandles(t *testing.T) {
 		{"Signal: +44 7911 123456", []string{"phone:+447911123456", "signal:+447911123456"}},
 		{"chat https://wa.me/447911123456", []string{"phone:+447911123456", "whatsapp:+447911123456"}},
 		{"snapshot: none", nil},
+		{"Contact on Telegram ⇒ @Night_Owl77", []string{"telegram:night_owl77"}},
+		{"TG — nightowl77 (replies fast)", []string{"telegram:nightowl77"}},
+		{"✈️ @night_owl77 | Instagram ➜ @insta_only", []string{"telegram:night_owl77"}},
+		{"Telegram (24h support): @night_owl77", []string{"telegram:night_owl77"}},
+		{"Telegram (@night_owl77)", []string{"telegram:night_owl77"}},
+		{"Телеграм — @night_owl77, ТГ: owl_backup", []string{"telegram:night_owl77", "telegram:owl_backup"}},
+		{"电报：@night_owl77", []string{"telegram:night_owl77"}},
+		{"Tele: @night_owl77 but Tele: night_owl77", []string{"telegram:night_owl77"}},
+		{"💬 Signal username owl.77, WeChat ID » owl_sh88, 微信号：owlsh99", []string{"signal:owl.77", "wechat:owl_sh88", "wechat:owlsh99"}},
+		{"KIK ➜ owl77 · snap → owl.snap · discord ➜ owl_77", []string{"kik:owl77", "snapchat:owl.snap", "discord:owl_77"}},
+		{"telegram bot token and telegrammed notes", nil},
+		{"Discord 🎮 gaming nights, Telegram 🔥 hotdeals", nil},
 	}
 	for _, tc := range tests {
 		fs := extract("", tc.text)
@@ -120,6 +132,21 @@ func TestLinkFindings(t *testing.T) {
 	}
 	if fs[0].Offset != 8 {
 		t.Errorf("text finding offset %d", fs[0].Offset)
+	}
+}
+
+func TestGPGListing(t *testing.T) {
+	_, fp := makePGPKey("k3", "x <x@y.org>")
+	listing := "pub   rsa3072 2019-10-09 [SC]\n      " + fp + "\nuid           [ultimate] x (signing)\n" +
+		"sub   rsa3072 2019-10-09 [E]\n      " + strings.Repeat("AB12", 10) + "\n"
+	fs := extract("", "Verify my key:\n"+listing)
+	if g := strings.Join(got(fs), " "); g != "pgp:"+fp {
+		t.Errorf("got %q", g)
+	}
+	for _, s := range []string{"git commit " + strings.ToLower(fp), "pub 2019 notes\n      " + fp} {
+		if fs := extract("", s); len(fs) != 0 {
+			t.Errorf("%q: got %q", s, got(fs))
+		}
 	}
 }
 

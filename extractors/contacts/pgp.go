@@ -93,6 +93,38 @@ func (c *collector) printedFingerprint(i int) {
 	}
 }
 
+// gpgListing reads the primary key's fingerprint in a `gpg --list-keys`
+// listing whose "pub " starts a line at start and ends at i:
+//
+//	pub   rsa3072 2019-10-09 [SC]
+//	      C74547E55A6694E3DBEC176A5009562A5BD2989B
+//
+// The pub line must carry the key's creation date; the fingerprint is the
+// indented line after it (subkeys follow on "sub" lines and are not read).
+func (c *collector) gpgListing(start, i int) {
+	t := c.text
+	if strings.TrimLeft(t[lineStart(t, start):start], " \t") != "" || c.isClaimed(start) {
+		return
+	}
+	eol := strings.IndexByte(t[i:], '\n')
+	if eol < 0 || eol > 100 || !hasISODate(t[i:i+eol]) {
+		return
+	}
+	c.printedFingerprint(i + eol)
+}
+
+// hasISODate reports whether s contains a date written yyyy-mm-dd.
+func hasISODate(s string) bool {
+	for k := 0; k+10 <= len(s); k++ {
+		d := s[k : k+10]
+		if d[4] == '-' && d[7] == '-' && isDigit(d[0]) && isDigit(d[1]) && isDigit(d[2]) && isDigit(d[3]) &&
+			isDigit(d[5]) && isDigit(d[6]) && isDigit(d[8]) && isDigit(d[9]) {
+			return true
+		}
+	}
+	return false
+}
+
 // armoredFingerprint decodes the body of an armored public key block (header
 // lines, base64, "=CRC") and returns the upper-case hex v4 fingerprint of its
 // first public key packet. Line breaks may have been lost: the base64 starts

@@ -32,8 +32,10 @@ import (
 const (
 	DefaultMaxText  = 2 << 20  // bytes of visible text kept
 	DefaultMaxLinks = 10000    // links kept
+	DefaultMaxAttrs = 10000    // attribute values kept
 	DefaultMaxInput = 64 << 20 // bytes of HTML that Parse reads
 	maxToken        = 8 << 20  // bytes of one token (a huge attribute or script) before Parse gives up
+	maxAttrValue    = 1024     // bytes of an attribute value; longer ones are not kept
 )
 
 // Parser converts HTML to a Page with limits. Its zero value uses the
@@ -41,6 +43,7 @@ const (
 type Parser struct {
 	MaxText  int // bytes of text kept; 0 means DefaultMaxText
 	MaxLinks int // links kept; 0 means DefaultMaxLinks
+	MaxAttrs int // attribute values kept; 0 means DefaultMaxAttrs
 	MaxInput int // bytes of HTML Parse reads; 0 means DefaultMaxInput
 }
 
@@ -88,20 +91,14 @@ func (ps Parser) Parse(r io.Reader, baseURL string) (*vigil.Page, error) {
 			if skip > 0 {
 				continue
 			}
-			var href []byte
-			if hasAttr && (a == tagLink || a == tagBase) {
-				for {
-					k, v, more := z.TagAttr()
-					if string(k) == "href" {
-						href = v
-						break
-					}
-					if !more {
-						break
-					}
-				}
+			var ea elemAttrs
+			for more := hasAttr; more; {
+				var k, v []byte
+				k, v, more = z.TagAttr()
+				ea.set(k, v)
 			}
-			b.start(a, string(href), href != nil)
+			b.start(a, ea.href, ea.hasHref && (a == tagLink || a == tagBase))
+			b.readable(string(name), &ea)
 			if tt == html.SelfClosingTagToken {
 				b.end(a)
 			}
@@ -172,16 +169,14 @@ func (b *builder) enter(n *html.Node) bool {
 		if a == tagDrop {
 			return false
 		}
-		href, ok := "", false
-		if a == tagLink || a == tagBase {
-			for _, at := range n.Attr {
-				if at.Key == "href" && at.Namespace == "" {
-					href, ok = at.Val, true
-					break
-				}
+		var ea elemAttrs
+		for _, at := range n.Attr {
+			if at.Namespace == "" {
+				ea.setString(at.Key, at.Val)
 			}
 		}
-		b.start(a, href, ok)
+		b.start(a, ea.href, ea.hasHref && (a == tagLink || a == tagBase))
+		b.readable(n.Data, &ea)
 		return true
 	case html.DocumentNode:
 		return true
@@ -233,14 +228,94 @@ func atomOf(name []byte) tag { return tags[string(name)] } // no allocation: map
 
 func atomOfString(name string) tag { return tags[name] }
 
-// builder accumulates the text, title and links of one page.
+// elemAttrs holds the attributes of one element that htmltext reads.
+type elemAttrs struct {
+	href, title, alt, value, typ string
+	hasHref                      bool
+}
+
+// set records attribute k with value v (bytes that the tokenizer reuses).
+func (ea *elemAttrs) set(k, v []byte) {
+	switch string(k) {
+	case "href", "title", "alt", "value", "type":
+		ea.setString(string(k), string(v))
+	}
+}
+
+// setString records attribute k with value v unless k was already seen:
+// the first of duplicate attributes wins, as in the HTML tree.
+func (ea *elemAttrs) setString(k, v string) {
+	var dst *string
+	switch k {
+	case "href":
+		if ea.hasHref {
+			return
+		}
+		ea.hasHref = true
+		dst = &ea.href
+	case "title":
+		dst = &ea.title
+	case "alt":
+		dst = &ea.alt
+	case "value":
+		dst = &ea.value
+	case "type":
+		dst = &ea.typ
+	default:
+		return
+	}
+	if *dst == "" {
+		*dst = v
+	}
+}
+
+// readable keeps the attribute values of element elem that a reader sees
+// although they are not text: any element's title, the alt text of an
+// image, an image map area or an image button, and the value of an input
+// field other than a hidden one or a password.
+func (b *builder) readable(elem string, ea *elemAttrs) {
+	b.attr(vigil.AttrTitle, ea.title)
+	if elem == "img" || elem == "area" || elem == "input" {
+		b.attr(vigil.AttrAlt, ea.alt)
+	}
+	if elem == "input" && !strings.EqualFold(ea.typ, "hidden") && !strings.EqualFold(ea.typ, "password") {
+		b.attr(vigil.AttrValue, ea.value)
+	}
+}
+
+// attr keeps one attribute value, once per page, trimmed and with its
+// white space collapsed; empty and overlong values are not kept.
+func (b *builder) attr(name, v string) {
+	if len(v) > maxAttrValue || len(b.attrs) >= b.maxAttrs {
+		return
+	}
+	v = vigil.CleanText(v)
+	if v == "" {
+		return
+	}
+	k := name + "\x00" + v
+	if b.attrSeen == nil {
+		b.attrSeen = make(map[string]struct{})
+	}
+	if _, dup := b.attrSeen[k]; dup {
+		return
+	}
+	b.attrSeen[k] = struct{}{}
+	b.attrs = append(b.attrs, vigil.PageAttr{Name: name, Value: v})
+}
+
+// builder accumulates the text, title, links and readable attribute values
+// of one page.
 type builder struct {
 	maxText, maxLinks int
+	maxAttrs          int
 	base              *url.URL
 	buf               []byte
 	title             []byte
 	links             []string
 	seen              map[string]struct{}
+	attrs             []vigil.PageAttr
+	attrSeen          map[string]struct{}
 	space             bool // a collapsed space is pending
 	pre               int  // depth inside pre/textarea
 	inTitle           bool
@@ -253,6 +328,7 @@ func (ps Parser) newBuilder(baseURL string) *builder {
 	b := &builder{
 		maxText:  orDefault(ps.MaxText, DefaultMaxText),
 		maxLinks: orDefault(ps.MaxLinks, DefaultMaxLinks),
+		maxAttrs: orDefault(ps.MaxAttrs, DefaultMaxAttrs),
 		url:      baseURL,
 	}
 	if u, err := url.Parse(baseURL); err == nil && u.IsAbs() {
@@ -268,6 +344,7 @@ func (b *builder) page() *vigil.Page {
 		Title: strings.TrimSpace(string(b.title)),
 		Text:  string(b.buf),
 		Links: b.links,
+		Attrs: b.attrs,
 	}
 }
 

@@ -1,6 +1,8 @@
 package htmltext
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -19,8 +21,9 @@ func parseBoth(t *testing.T, src, base string) (string, string, []string) {
 		t.Fatal(err)
 	}
 	q := FromDocument(doc, base)
-	if q.Text != p.Text || q.Title != p.Title || strings.Join(q.Links, " ") != strings.Join(p.Links, " ") {
-		t.Errorf("Parse and FromDocument differ:\nParse:        %q %q %q\nFromDocument: %q %q %q", p.Title, p.Text, p.Links, q.Title, q.Text, q.Links)
+	if q.Text != p.Text || q.Title != p.Title || strings.Join(q.Links, " ") != strings.Join(p.Links, " ") || !slices.Equal(q.Attrs, p.Attrs) {
+		t.Errorf("Parse and FromDocument differ:\nParse:        %q %q %q %q\nFromDocument: %q %q %q %q",
+			p.Title, p.Text, p.Links, p.Attrs, q.Title, q.Text, q.Links, q.Attrs)
 	}
 	if p.URL != base {
 		t.Errorf("URL = %q, want %q", p.URL, base)
@@ -74,6 +77,53 @@ func TestLinks(t *testing.T) {
 	if strings.Join(links, " ") != strings.Join(want, " ") {
 		t.Errorf("links = %q, want %q", links, want)
 	}
+}
+
+func TestAttrs(t *testing.T) {
+	long := strings.Repeat("z", maxAttrValue+1)
+	tests := []struct {
+		name, html string
+		want       []string // "name=value"
+	}{
+		{"titles of any element and alt texts of images are kept",
+			`<span title="wallet  bc1qxyz">copy</span><img src="/qr.png" alt="0xabc &amp; more"><a href="/x" title="t.me/bob">x</a>`,
+			[]string{"title=wallet bc1qxyz", "alt=0xabc & more", "title=t.me/bob"}},
+		{"text field values are kept, hidden inputs and passwords are not",
+			`<input readonly value="TXYZ"><input type="email" value="a@b.org"><input type="hidden" name="csrf" value="f00d">` +
+				`<input type="PASSWORD" value="secret"><input type="image" alt="pay">`,
+			[]string{"value=TXYZ", "value=a@b.org", "alt=pay"}},
+		{"alt counts only where it is shown and values only on inputs",
+			`<div alt="no"><option value="no">yes</option><button value="no">b</button></div>`, nil},
+		{"empty, repeated and overlong values are kept once or not at all",
+			`<b title=" ">x</b><b title="same">x</b><i title="same">y</i><b title="` + long + `">z</b>`,
+			[]string{"title=same"}},
+		{"the first of duplicate attributes wins",
+			`<b title="first" title="second">x</b>`, []string{"title=first"}},
+		{"attributes inside dropped elements are not kept",
+			`<script><b title="in script"></b></script><svg><title>s</title><a title="in svg"></a></svg><template><img alt="tmpl"></template>`, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := Parse(strings.NewReader(tc.html), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			parseBoth(t, tc.html, "")
+			var got []string
+			for _, a := range p.Attrs {
+				got = append(got, fmt.Sprintf("%s=%s", a.Name, a.Value))
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("attrs = %q, want %q", got, tc.want)
+			}
+		})
+	}
+	t.Run("the number of values is capped", func(t *testing.T) {
+		p, err := Parser{MaxAttrs: 2}.Parse(strings.NewReader(`<b title=a></b><b title=b></b><b title=c></b>`), "")
+		if err != nil || len(p.Attrs) != 2 {
+			t.Errorf("attrs %q, err %v", p.Attrs, err)
+		}
+	})
 }
 
 func TestBaseElementResolvesLinks(t *testing.T) {
