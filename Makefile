@@ -63,7 +63,7 @@ test: deps vet pycheck unit e2e
 # Pure, single-goroutine compute packages (generators, extractors, hashing)
 # run without -race: the detector multiplies their run time by ~10 and finds
 # nothing there to check.
-PURE_PKGS := /internal/demo|/extractors/
+PURE_PKGS := /internal/demo|/internal/fixtures/|/extractors/
 
 unit:
 	$(GO) test -race $(TESTFLAGS) -timeout 30m $$($(GO) list ./... | grep -v -E '/e2e|/cmd/bench/|/workflows/devserver|$(PURE_PKGS)')
