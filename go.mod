@@ -19,6 +19,8 @@ require (
 	golang.org/x/net v0.62.0
 )
 
+require github.com/gabriel-vasile/mimetype v1.4.16 // indirect
+
 require (
 	cel.dev/expr v0.25.2 // indirect
 	cloud.google.com/go v0.123.0 // indirect

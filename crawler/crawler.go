@@ -15,7 +15,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"sync"
@@ -56,11 +55,14 @@ type Config struct {
 	// MaxBodyBytes bounds a page body; 0 means 10 MiB. A longer body is cut
 	// at MaxBodyBytes and its Page has Truncated set.
 	MaxBodyBytes int
-	// FetchImages fetches the in-scope <img src> of every HTML page, once per
-	// image URL per Crawl call, and hands the bytes to Handler.OnImage.
+	// FetchImages fetches the in-scope image references of every HTML page
+	// (<img src> and srcset, <picture><source srcset>, <link rel=image_src>,
+	// og:image and twitter:image, url() in style attributes, <video
+	// poster>), once per URL per Crawl call. What answers decides the path
+	// (Classify): images go to Handler.OnImage, pages are queued as links.
 	FetchImages bool
-	// MaxImageBytes bounds an image; 0 means 10 MiB. Larger images are
-	// reported to Handler.OnError and not handed over.
+	// MaxImageBytes bounds an image, however it was reached; 0 means 10 MiB.
+	// Larger images are reported to Handler.OnError and not handed over.
 	MaxImageBytes int
 	// UserAgent is sent with every request; "" means DefaultUserAgent.
 	UserAgent string
@@ -92,10 +94,13 @@ type Config struct {
 	Revalidate Revalidator
 }
 
-// Request is one URL to fetch and its link distance from the seeds.
+// Request is one URL to fetch, its link distance from the seeds, and the
+// page that linked it ("" for a seed): the provenance of an image that the
+// URL turns out to serve.
 type Request struct {
-	URL   string `json:"url"`
-	Depth int    `json:"depth"`
+	URL      string `json:"url"`
+	Depth    int    `json:"depth"`
+	Referrer string `json:"referrer,omitempty"`
 }
 
 // Page is one fetched page. Body is the body as received (after the
@@ -121,18 +126,31 @@ type Page struct {
 	// in the body or headers and was replaced with "[redacted]": Body is
 	// not the body as received.
 	Redacted bool
+	// ImagesRemoved lists the SHA-256 (hex) of each image that was inline
+	// in the body as a data: URI: Body has RemovedImageRef(sha) in its place
+	// and is not the body as received. The images went to OnImage.
+	ImagesRemoved []string
 }
 
-// ImageFetch is one fetched image. The crawler keeps no copy of Body.
+// ImageFetch is one image: a response whose bytes are an image (Classify),
+// whatever led to it, or an image inline in a page as a data: URI. The
+// crawler keeps no copy of Body.
 type ImageFetch struct {
+	// URL is the image's URL as the page referred to it (the first URL of a
+	// redirect chain); for a data: image, RemovedImageRef of its SHA-256.
 	URL string
-	// PageURL is the Request.URL of the page that embedded the image: the
-	// URL the page's capture is keyed by, which differs from Page.URL when
-	// the page was reached through a redirect.
+	// PageURL is the Request.URL of the page of origin: the page that
+	// embedded or linked the image (for an image reached as a link, the
+	// link's Request.Referrer; for a seed, the seed itself). It is the URL
+	// the page's capture is keyed by, which differs from Page.URL when the
+	// page was reached through a redirect.
 	PageURL     string
 	Body        []byte
 	ContentType string
-	FetchedAt   time.Time
+	// Status and Header are the response's; a data: image has Status 0.
+	Status    int
+	Header    http.Header
+	FetchedAt time.Time
 }
 
 // Handler receives what a crawl fetches. Every func may be nil, and each may
@@ -145,7 +163,10 @@ type Handler struct {
 	// returns it, and p's request is put back at the head of the remaining
 	// frontier so a later batch captures it again.
 	OnPage func(p *Page) error
-	// OnImage receives each fetched image (only with Config.FetchImages).
+	// OnImage receives each image: every response whose bytes are an image
+	// (Classify), reached by a link or, with Config.FetchImages, by a page's
+	// image references, and every data: image inline in a page. It must not
+	// keep img.Body past its return.
 	OnImage func(img *ImageFetch)
 	// OnError receives per-request failures where no response was
 	// received: SOCKS refusals, timeouts, too many redirects, and image
@@ -163,7 +184,7 @@ type Stats struct {
 	Pages       int   `json:"pages"`        // fetch attempts that completed, failed ones included
 	Errors      int   `json:"errors"`       // pages that failed without a response (reported to OnError)
 	Truncated   int   `json:"truncated"`    // pages whose body was cut at MaxBodyBytes
-	Images      int   `json:"images"`       // images handed to OnImage
+	Images      int   `json:"images"`       // images handed to OnImage (data: images included)
 	ImageErrors int   `json:"image_errors"` // images that failed
 	Bytes       int64 `json:"bytes"`        // body bytes received, pages and images
 	Skipped     int   `json:"skipped"`      // links and pages reported to OnSkip
@@ -205,7 +226,7 @@ func New(cfg Config) (*Crawler, error) {
 	if cfg.Session != nil {
 		cfg.Jar = cfg.Session.jar
 	}
-	return &Crawler{cfg: cfg, raw: &rawTransport{next: cfg.Transport, traps: cfg.Traps}}, nil
+	return &Crawler{cfg: cfg, raw: &rawTransport{next: cfg.Transport, traps: cfg.Traps, maxImage: cfg.MaxImageBytes}}, nil
 }
 
 // Config returns the crawler's configuration, defaults filled in.
@@ -268,6 +289,13 @@ type fetch struct {
 	doc      *goquery.Document
 	answered bool
 	refused  string // the Content-Type of a body left unread (Traps.AllowedTypes)
+	// class is what the last response's bytes are (Classify), and mime the
+	// type detected. For ClassImage, image holds its bytes (nil when it was
+	// larger than MaxImageBytes: imageTooLarge) until they are hashed.
+	class         Class
+	mime          string
+	image         []byte
+	imageTooLarge bool
 }
 
 const fetchKey = "vigil.fetch"
@@ -411,33 +439,25 @@ func collectURLs(doc *goquery.Document, selector, attr string, base *url.URL, ss
 	return out
 }
 
-// fetchImage GETs one image through the crawler's transport, bounded by
-// MaxImageBytes.
-func (c *Crawler) fetchImage(ctx context.Context, client *http.Client, imgURL, pageURL string) (*ImageFetch, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, imgURL, nil)
+// fetchRef GETs one image reference through the crawler's transport,
+// tagged so that the fetch boundary (rawTransport.classify) reads an image
+// into the returned fetch. The body of anything else is not read.
+func (c *Crawler) fetchRef(ctx context.Context, client *http.Client, refURL string) (*fetch, error) {
+	f := &fetch{}
+	id, forget := c.raw.register(f)
+	defer forget()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, refURL, nil)
 	if err != nil {
-		return nil, fmt.Errorf("image %s: %w", imgURL, err)
+		return nil, fmt.Errorf("image %s: %w", refURL, err)
 	}
 	req.Header.Set("User-Agent", c.cfg.UserAgent)
 	req.Header.Set("Accept", "image/avif,image/webp,image/png,image/svg+xml,image/*;q=0.8,*/*;q=0.5")
+	req.Header.Set(fetchHeader, id)
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("image %s: %w", imgURL, err)
+		return nil, fmt.Errorf("image %s: %w", refURL, err)
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, fmt.Errorf("image %s: status %d", imgURL, resp.StatusCode)
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, int64(c.cfg.MaxImageBytes)+1))
-	if err != nil {
-		return nil, fmt.Errorf("image %s: %w", imgURL, err)
-	}
-	if len(body) > c.cfg.MaxImageBytes {
-		return nil, fmt.Errorf("image %s: larger than %d bytes, skipped", imgURL, c.cfg.MaxImageBytes)
-	}
-	ct := resp.Header.Get("Content-Type")
-	if ct == "" {
-		ct = http.DetectContentType(body)
-	}
-	return &ImageFetch{URL: imgURL, PageURL: pageURL, Body: body, ContentType: ct, FetchedAt: time.Now().UTC()}, nil
+	resp.Body.Close()
+	f.answered, f.status, f.header, f.finalURL = true, resp.StatusCode, resp.Header, resp.Request.URL
+	return f, nil
 }

@@ -63,8 +63,11 @@ func (r *recorder) handler() Handler {
 			return nil
 		},
 		OnImage: func(img *ImageFetch) {
+			// The crawler drops img.Body when OnImage returns: keep a copy.
+			cp := *img
+			cp.Body = bytes.Clone(img.Body)
 			r.mu.Lock()
-			r.images = append(r.images, img)
+			r.images = append(r.images, &cp)
 			r.mu.Unlock()
 		},
 		OnError: func(req Request, err error) {
@@ -351,7 +354,8 @@ func TestBodiesAreBounded(t *testing.T) {
 			w.Header().Set("Content-Type", "text/html")
 			w.Write(huge)
 		case "/bomb.gz":
-			// A gzip file: kept as received, never inflated.
+			// A gzip file: an archive, skipped by its first bytes, never
+			// inflated.
 			w.Header().Set("Content-Type", "application/x-gzip")
 			w.Write(bomb.Bytes())
 		case "/bomb-encoded":
@@ -367,15 +371,18 @@ func TestBodiesAreBounded(t *testing.T) {
 	seen := NewMemorySeen()
 	scope, frontier := start(t, seen, srv.URL+"/huge", srv.URL+"/bomb.gz", srv.URL+"/bomb-encoded")
 	var rec recorder
-	_, stats, err := c.Crawl(context.Background(), frontier, scope, 0, seen, rec.handler())
+	var skipped []string
+	h := rec.handler()
+	h.OnSkip = func(r Request, err error) { skipped = append(skipped, r.URL+": "+err.Error()) }
+	_, stats, err := c.Crawl(context.Background(), frontier, scope, 0, seen, h)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if p := rec.page(srv.URL + "/huge"); p == nil || !p.Truncated || len(p.Body) != limit || !bytes.Equal(p.Body, huge[:limit]) {
 		t.Errorf("huge page: %v", p != nil && p.Truncated)
 	}
-	if p := rec.page(srv.URL + "/bomb.gz"); p == nil || p.Truncated || !bytes.Equal(p.Body, bomb.Bytes()) {
-		t.Errorf("gzip file was not kept as received")
+	if p := rec.page(srv.URL + "/bomb.gz"); p != nil || len(skipped) != 1 || !strings.Contains(skipped[0], "application/gzip by its first bytes") {
+		t.Errorf("gzip file: captured %v, skipped %q; want it skipped as an archive", p != nil, skipped)
 	}
 	if p := rec.page(srv.URL + "/bomb-encoded"); p == nil || !p.Truncated || len(p.Body) != limit {
 		t.Errorf("gzip-encoded page not cut at the limit")
@@ -579,7 +586,7 @@ func TestImagesAreFetchedOncePerBatchInScopeOnly(t *testing.T) {
 			w.Header().Set("Content-Type", "image/png")
 			w.Write(png)
 		case "/big.png":
-			w.Write(make([]byte, 2048))
+			w.Write(append([]byte("\x89PNG\r\n\x1a\n"), make([]byte, 2048)...))
 		}
 	}))
 	defer srv.Close()
@@ -597,10 +604,17 @@ func TestImagesAreFetchedOncePerBatchInScopeOnly(t *testing.T) {
 	if len(outHits.snapshot()) != 0 {
 		t.Error("an out-of-scope image was fetched")
 	}
-	if stats.Images != 2 || stats.ImageErrors != 1 || len(rec.images) != 2 {
+	// Two fetched images, and the data: image of each page.
+	if stats.Images != 4 || stats.ImageErrors != 1 || len(rec.images) != 4 {
 		t.Fatalf("stats = %+v, images %d", stats, len(rec.images))
 	}
 	for _, img := range rec.images {
+		if strings.HasPrefix(img.URL, removedPrefix) {
+			if !bytes.Equal(img.Body, []byte{0, 0, 0}) || img.ContentType != "image/png" {
+				t.Errorf("data: image %+v", img)
+			}
+			continue
+		}
 		if !bytes.Equal(img.Body, png) || img.ContentType != "image/png" || (img.PageURL != srv.URL+"/a" && img.PageURL != srv.URL+"/b") {
 			t.Errorf("image %+v", img)
 		}

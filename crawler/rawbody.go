@@ -1,6 +1,7 @@
 package crawler
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"fmt"
@@ -28,6 +29,8 @@ const fetchHeader = "X-Vigil-Fetch"
 type rawTransport struct {
 	next    http.RoundTripper
 	traps   Traps // AllowedTypes: page bodies of other types are left unread
+	// maxImage bounds the bytes of an image read (Config.MaxImageBytes).
+	maxImage int
 	nextID  atomic.Uint64
 	fetches sync.Map // fetchHeader value → *fetch
 }
@@ -65,19 +68,68 @@ func (t *rawTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		resp.ContentLength = -1
 	}
 	resp.Uncompressed = true
-	if f != nil && (resp.StatusCode < 300 || resp.StatusCode > 399) && !t.traps.allowsType(resp.Header.Get("Content-Type")) {
+	if f == nil {
+		return resp, nil
+	}
+	// Each redirect hop starts over; the last response is the one kept.
+	f.raw.Reset()
+	f.image, f.imageTooLarge, f.refused = nil, false, ""
+	if err := t.classify(f, resp); err != nil {
+		resp.Body.Close()
+		return nil, err
+	}
+	if f.class != ClassPage {
+		return resp, nil
+	}
+	if (resp.StatusCode < 300 || resp.StatusCode > 399) && !t.traps.allowsType(resp.Header.Get("Content-Type")) {
 		// A page of a type the crawl does not keep: the body is not read.
 		resp.Body.Close()
 		resp.Body = http.NoBody
 		f.refused = resp.Header.Get("Content-Type")
 		return resp, nil
 	}
-	if f != nil {
-		// Each redirect hop starts over; the last response's body is kept.
-		f.raw.Reset()
-		resp.Body = &teeBody{ReadCloser: resp.Body, buf: &f.raw}
-	}
+	resp.Body = &teeBody{ReadCloser: resp.Body, buf: &f.raw}
 	return resp, nil
+}
+
+// classify is the fetch boundary: it reads the first SniffBytes of a
+// tagged response's body and applies Classify to them. A page's body is
+// left to be read as usual (the sniffed bytes first). An image's body is
+// read here, at most maxImage bytes, into f.image, and a medium's is not
+// read any further; for both, the caller (colly, or the image client)
+// reads an empty body, so their bytes never reach a page's raw buffer. A
+// redirect's image or media body is not kept at all.
+func (t *rawTransport) classify(f *fetch, resp *http.Response) error {
+	br := bufio.NewReaderSize(resp.Body, SniffBytes)
+	head, err := br.Peek(SniffBytes)
+	if err != nil && err != io.EOF && err != bufio.ErrBufferFull && len(head) == 0 {
+		return fmt.Errorf("read response: %w", err)
+	}
+	f.class, f.mime = Classify(head)
+	if f.class == ClassPage {
+		resp.Body = &readCloser{Reader: br, Closer: resp.Body}
+		return nil
+	}
+	if f.class == ClassImage && (resp.StatusCode < 300 || resp.StatusCode > 399) {
+		img, err := io.ReadAll(io.LimitReader(br, int64(t.maxImage)+1))
+		if err != nil {
+			return fmt.Errorf("read image: %w", err)
+		}
+		if len(img) > t.maxImage {
+			f.imageTooLarge = true
+		} else {
+			f.image = img
+		}
+	}
+	resp.Body.Close()
+	resp.Body = http.NoBody
+	resp.ContentLength = 0
+	return nil
+}
+
+type readCloser struct {
+	io.Reader
+	io.Closer
 }
 
 // CloseIdleConnections forwards to the wrapped transport.
