@@ -27,12 +27,12 @@ const fetchHeader = "X-Vigil-Fetch"
 // Content-Encoding the inner transport did not decode is decoded here,
 // where colly's size limit still bounds the decoded bytes.
 type rawTransport struct {
-	next    http.RoundTripper
-	traps   Traps // AllowedTypes: page bodies of other types are left unread
+	next  http.RoundTripper
+	traps Traps // AllowedTypes: page bodies of other types are left unread
 	// maxImage bounds the bytes of an image read (Config.MaxImageBytes).
 	maxImage int
-	nextID  atomic.Uint64
-	fetches sync.Map // fetchHeader value → *fetch
+	nextID   atomic.Uint64
+	fetches  sync.Map // fetchHeader value → *fetch
 }
 
 // register makes f reachable by rawTransport and returns the header value

@@ -249,7 +249,14 @@ func (b *batch) page(r Request, res fetched) (p *Page, received int, inline []Da
 		}
 	}
 	if ct == "" && len(body) > 0 {
-		ct = http.DetectContentType(body)
+		ct = f.mime
+	}
+	if f.doc == nil && f.finalURL != nil && f.mime == "text/html" {
+		// HTML served under another type (image/jpeg, say) is a page:
+		// its bytes decide.
+		if doc, err := parseHTML(body, "text/html", f.finalURL); err == nil {
+			f.doc = doc
+		}
 	}
 	finalURL := r.URL
 	if f.finalURL != nil {
