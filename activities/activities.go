@@ -57,6 +57,12 @@ type Activities struct {
 	// records (the document records where) and refreshes the crawl's signed
 	// manifest at the end of every batch, before the commit.
 	Evidence EvidenceArchive
+	// ImageStore, when set (images are kept: --evidence-keep-images),
+	// receives every image CrawlBatch hashes, before its bytes are dropped,
+	// in WARC files of its own apart from the pages' (an archive with
+	// KeepImages). It needs Evidence: its batches are sealed with the
+	// evidence's.
+	ImageStore EvidenceArchive
 
 	// sessions holds the login session of each crawl with a login recipe
 	// (crawl ID → *crawler.Session), shared by its batches on this worker.

@@ -43,7 +43,7 @@ func (a *Activities) CrawlBatch(ctx context.Context, in workflows.CrawlBatchInpu
 	}
 	frontier := make([]crawler.Request, len(head))
 	for i, r := range head {
-		frontier[i] = crawler.Request{URL: r.URL, Depth: r.Depth}
+		frontier[i] = crawler.Request{URL: r.URL, Depth: r.Depth, Referrer: r.Referrer}
 	}
 	seen := a.State.Seen(in.CrawlID)
 	b.logRetry()
@@ -209,11 +209,15 @@ func (b *batch) document(p *crawler.Page) (vigil.Document, *vigil.Page) {
 	return doc, page
 }
 
-// hashImage hashes a fetched image and drops its bytes; the hashes wait
-// for the commit, attached to their page.
+// hashImage hashes an image and drops its bytes (writing them to the image
+// store first when images are kept); the hashes wait for the commit,
+// attached to their page of origin.
 func (b *batch) hashImage(img *crawler.ImageFetch) {
 	size := len(img.Body)
 	hs, err := b.a.Hasher.Hash(img.Body)
+	if kerr := b.a.keepImage(b.in, img, hs.SHA256); kerr != nil {
+		b.a.logger().Warn("image not kept", "crawl", b.in.CrawlID, "url", img.URL, "error", kerr)
+	}
 	img.Body = nil // victim safety: the bytes go no further
 	if err != nil {
 		return // too small, not an image, or too large: no hash to keep
@@ -261,11 +265,16 @@ func (b *batch) commit(remaining []crawler.Request, stats crawler.Stats, commit 
 	for _, img := range b.orphans {
 		if i, ok := b.byPage[img.PageURL]; ok {
 			b.pending[i].Images = append(b.pending[i].Images, img)
+			continue
 		}
+		// An image reached by a link from a page of an earlier batch: its
+		// hashes are indexed on their own, under the image's ID.
+		b.pending = append(b.pending, crawlstate.Pending{Document: vigil.Document{ID: img.ID, CrawlID: img.CrawlID, CaseID: img.CaseID},
+			Images: []vigil.Image{img}, ImagesOnly: true})
 	}
 	commit.Remaining = make([]crawlstate.Request, len(remaining))
 	for i, r := range remaining {
-		commit.Remaining[i] = crawlstate.Request{URL: r.URL, Depth: r.Depth}
+		commit.Remaining[i] = crawlstate.Request{URL: r.URL, Depth: r.Depth, Referrer: r.Referrer}
 	}
 	res := workflows.CrawlBatchResult{Pages: b.pages, Errors: b.failures, Images: stats.Images, Skipped: b.skipped, Changed: b.changed, Unchanged: b.same}
 	for _, p := range b.pending {

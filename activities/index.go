@@ -34,6 +34,7 @@ func (a *Activities) IndexBatch(ctx context.Context, in workflows.IndexBatchInpu
 	docs := make([]vigil.Document, 0, len(pending))
 	var findings []vigil.Finding
 	var images []vigil.Image
+	var ids []string // every pending key, images-only ones included
 	drift := 0
 	for i := range pending {
 		p := &pending[i]
@@ -42,9 +43,12 @@ func (a *Activities) IndexBatch(ctx context.Context, in workflows.IndexBatchInpu
 			a.logger().Warn("template drift", "crawl", in.CrawlID, "site", d.Site, "template", d.Template,
 				"template_version", d.Version, "expect", d.Expect, "missing", d.Missing, "url", p.Document.URL)
 		}
-		fs := a.extract(&p.Page)
-		findings = append(findings, fs...)
 		images = append(images, p.Images...)
+		ids = append(ids, p.Document.ID)
+		if p.ImagesOnly {
+			continue
+		}
+		findings = append(findings, a.extract(&p.Page)...)
 		docs = append(docs, p.Document)
 	}
 	// Findings and images first: a document visible in search always has
@@ -60,10 +64,6 @@ func (a *Activities) IndexBatch(ctx context.Context, in workflows.IndexBatchInpu
 	}
 	if err := a.Store.PutDocuments(ctx, docs); err != nil {
 		return res, fmt.Errorf("index documents of batch %d: %w", in.Batch, err)
-	}
-	ids := make([]string, len(docs))
-	for i, d := range docs {
-		ids[i] = d.ID
 	}
 	if err := a.State.Release(in.CrawlID, ids); err != nil {
 		return res, err

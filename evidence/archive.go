@@ -21,8 +21,12 @@ type ArchiveConfig struct {
 	Dir string
 	// Key signs every manifest (see LoadOrCreateKey).
 	Key ed25519.PrivateKey
-	// KeepImages writes image responses too; off by default (victim safety).
+	// KeepImages writes image responses too; off by default (victim
+	// safety). It is for an image store of its own: page archives never
+	// hold images.
 	KeepImages bool
+	// IsImage tells image responses by their bytes (Config.IsImage).
+	IsImage func(body []byte) bool
 	// MaxFileBytes rotates WARC files; 0 means DefaultMaxFileBytes.
 	MaxFileBytes int64
 	// Operator and LegalAuthority go into every manifest (per deployment,
@@ -148,7 +152,7 @@ func (a *Archive) writer(crawlID string, batch int) (*Writer, error) {
 		}
 		delete(a.known, p)
 	}
-	w, err := NewWriter(Config{Dir: dir, Prefix: prefix, MaxFileBytes: a.cfg.MaxFileBytes, KeepImages: a.cfg.KeepImages,
+	w, err := NewWriter(Config{Dir: dir, Prefix: prefix, MaxFileBytes: a.cfg.MaxFileBytes, KeepImages: a.cfg.KeepImages, IsImage: a.cfg.IsImage,
 		Software: a.cfg.ToolName + " " + a.cfg.ToolVersion, Info: map[string]string{"crawl": crawlID, "batch": fmt.Sprint(batch)}})
 	if err != nil {
 		return nil, err
@@ -216,6 +220,10 @@ func (a *Archive) EndBatch(crawlID string, batch int, run Run) error {
 		Tool: Tool{Name: a.cfg.ToolName, Version: a.cfg.ToolVersion, ConfigDigest: ConfigDigest(run.Scope)},
 	}
 	m.Scope.KeepImages = a.cfg.KeepImages
+	m.Scope.Images = ImagePolicy
+	if a.cfg.KeepImages {
+		m.Scope.Images = KeptImagesPolicy
+	}
 	m.Scope.Network = a.cfg.Network
 	if m.Scope.Network == "" {
 		m.Scope.Network = "tor"
@@ -237,6 +245,7 @@ func (a *Archive) EndBatch(crawlID string, batch int, run Run) error {
 		m.Counts.Records += f.Records
 		m.Counts.Bytes += f.Size
 		m.Counts.Responses += (f.Records - 1) / 2
+		m.Counts.ImagesRemoved += f.ImagesRemoved
 	}
 	sortFiles(m.Files)
 	if run.IsolationKey != "" && m.Scope.Network != "direct" {
@@ -275,9 +284,9 @@ func describeFile(path string) (FileInfo, error) {
 	}
 	defer f.Close()
 	rd := NewReader(f)
-	n := 0
+	n, removed := 0, 0
 	for {
-		_, err := rd.Next()
+		rec, err := rd.Next()
 		if err == io.EOF {
 			break
 		}
@@ -285,8 +294,11 @@ func describeFile(path string) (FileInfo, error) {
 			return FileInfo{}, fmt.Errorf("evidence: read %s: %w", filepath.Base(path), err)
 		}
 		n++
+		if rec.Header.Get(ImagesRemovedField) != "" {
+			removed++
+		}
 	}
-	return FileInfo{Name: filepath.Base(path), Size: size, SHA256: sum, Records: n}, nil
+	return FileInfo{Name: filepath.Base(path), Size: size, SHA256: sum, Records: n, ImagesRemoved: removed}, nil
 }
 
 // PurgeCase removes, under an Archive's directory root, every crawl

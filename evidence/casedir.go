@@ -41,3 +41,44 @@ func (d Dir) CountCase(caseID string, crawlIDs []string) (int, error) {
 	}
 	return n, nil
 }
+
+// Dirs are evidence directories purged as one: a deployment's page archive
+// and its image store (an Archive with KeepImages). Each method returns the
+// union, or the sum, of its Dirs'.
+type Dirs []Dir
+
+// PurgeCase is Dir.PurgeCase on each of ds.
+func (ds Dirs) PurgeCase(caseID string) ([]string, error) {
+	return ds.each(func(d Dir) ([]string, error) { return d.PurgeCase(caseID) })
+}
+
+// PurgeCrawls is Dir.PurgeCrawls on each of ds.
+func (ds Dirs) PurgeCrawls(crawlIDs []string) ([]string, error) {
+	return ds.each(func(d Dir) ([]string, error) { return d.PurgeCrawls(crawlIDs) })
+}
+
+// CountCase is the sum of Dir.CountCase over ds.
+func (ds Dirs) CountCase(caseID string, crawlIDs []string) (int, error) {
+	total := 0
+	for _, d := range ds {
+		n, err := d.CountCase(caseID, crawlIDs)
+		if err != nil {
+			return total, err
+		}
+		total += n
+	}
+	return total, nil
+}
+
+func (ds Dirs) each(f func(Dir) ([]string, error)) ([]string, error) {
+	var all []string
+	for _, d := range ds {
+		ids, err := f(d)
+		all = append(all, ids...)
+		if err != nil {
+			return all, err
+		}
+	}
+	slices.Sort(all)
+	return slices.Compact(all), nil
+}

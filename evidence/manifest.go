@@ -65,7 +65,19 @@ type Scope struct {
 	UserAgent   string   `json:"user_agent,omitempty"`
 	FetchImages bool     `json:"fetch_images"`
 	KeepImages  bool     `json:"keep_images"` // image payloads written to the WARC files
+	// Images states how images were treated (ImagePolicy, or the image
+	// store's own policy).
+	Images string `json:"images,omitempty"`
 }
+
+// KeptImagesPolicy is the Scope.Images of an image store: an archive with
+// KeepImages set, apart from the pages.
+const KeptImagesPolicy = "image store: the images the crawl reached, kept because image keeping was configured; no page is written here"
+
+// ImagePolicy is the Scope.Images of a page archive.
+const ImagePolicy = "a response whose bytes are an image is hashed and never written here; " +
+	"data: images are taken out of page bodies, each replaced by vigil:removed-image:sha256:HEX " +
+	"(the record's " + ImagesRemovedField + " field lists them)"
 
 // Tool names the software that made the captures. ConfigDigest is the
 // SHA-256 (hex) of the JSON of the manifest's Scope.
@@ -88,6 +100,9 @@ type Counts struct {
 	Records   int   `json:"records"`
 	Responses int   `json:"responses"`
 	Bytes     int64 `json:"bytes"`
+	// ImagesRemoved counts the response records whose payload had data:
+	// images taken out.
+	ImagesRemoved int `json:"images_removed,omitempty"`
 }
 
 // ToolVersion returns the module version and VCS revision of the running

@@ -57,7 +57,16 @@ type Capture struct {
 	Truncated bool
 	// FetchedAt is when the response was received; it becomes WARC-Date.
 	FetchedAt time.Time
+	// ImagesRemoved lists the SHA-256 (hex) of the data: images that were
+	// taken out of Body, each replaced by a placeholder naming its SHA-256:
+	// Body is not the body as received. The response record says so in an
+	// ImagesRemovedField.
+	ImagesRemoved []string
 }
+
+// ImagesRemovedField is the WARC field of a response record whose payload
+// had data: images taken out: their count and SHA-256s.
+const ImagesRemovedField = "Vigil-Images-Removed"
 
 // Location is where a capture's response record sits: the WARC file's base
 // name, the offset of the record's gzip member in it, and the member's
@@ -74,6 +83,9 @@ type FileInfo struct {
 	Size    int64  `json:"size"`
 	SHA256  string `json:"sha256"` // lower-case hex of the whole file
 	Records int    `json:"records"`
+	// ImagesRemoved counts the response records whose payload had data:
+	// images taken out (ImagesRemovedField).
+	ImagesRemoved int `json:"images_removed,omitempty"`
 }
 
 // Config configures a Writer. Only Dir is required.
@@ -88,9 +100,13 @@ type Config struct {
 	// new one started (a file can exceed it by one capture); 0 means
 	// DefaultMaxFileBytes.
 	MaxFileBytes int64
-	// KeepImages writes responses whose Content-Type is image/*. By default
-	// (false) they are not written at all, for victim safety.
+	// KeepImages writes image responses. By default (false) they are not
+	// written at all, for victim safety.
 	KeepImages bool
+	// IsImage, when set, tells an image response by its body's bytes
+	// (Vigil passes crawler.Classify's rule); the Content-Type, which lies
+	// both ways, is then not consulted. nil judges by Content-Type.
+	IsImage func(body []byte) bool
 	// Software names the tool in each file's warcinfo record.
 	Software string
 	// Info is added to each file's warcinfo record as "key: value" lines
@@ -141,9 +157,9 @@ func IsImage(h http.Header) bool {
 }
 
 // WriteCapture writes c as a request record and a response record and
-// returns the response record's Location. An image response (Content-Type
-// image/*) is not written unless Config.KeepImages is set; the Location is
-// then zero and the error nil.
+// returns the response record's Location. An image response (Config.IsImage,
+// or Content-Type image/*) is not written unless Config.KeepImages is set;
+// the Location is then zero and the error nil.
 //
 // The response block is the status line, the header and Body as the caller
 // received it: Content-Encoding and Transfer-Encoding are dropped (the body
@@ -152,7 +168,7 @@ func IsImage(h http.Header) bool {
 // records carry WARC-Block-Digest and the response WARC-Payload-Digest, as
 // "sha256:" and lower-case hex.
 func (w *Writer) WriteCapture(c Capture) (Location, error) {
-	if !w.cfg.KeepImages && IsImage(c.Header) {
+	if !w.cfg.KeepImages && w.isImage(c) {
 		return Location{}, nil
 	}
 	u, err := url.Parse(c.URL)
@@ -179,6 +195,9 @@ func (w *Writer) WriteCapture(c Capture) (Location, error) {
 	}
 	if c.Truncated {
 		resp = append(resp, [2]string{"WARC-Truncated", "length"})
+	}
+	if len(c.ImagesRemoved) > 0 {
+		resp = append(resp, [2]string{ImagesRemovedField, imagesRemovedValue(c.ImagesRemoved)})
 	}
 	req := recordHeader{
 		{"WARC-Type", "request"},
@@ -220,7 +239,27 @@ func (w *Writer) WriteCapture(c Capture) (Location, error) {
 		return Location{}, err
 	}
 	w.cur.Records += 2
+	if len(c.ImagesRemoved) > 0 {
+		w.cur.ImagesRemoved++
+	}
 	return loc, nil
+}
+
+func (w *Writer) isImage(c Capture) bool {
+	if w.cfg.IsImage != nil {
+		return w.cfg.IsImage(c.Body)
+	}
+	return IsImage(c.Header)
+}
+
+// imagesRemovedValue is the ImagesRemovedField of a record: "N data: images
+// replaced by placeholders: sha256:HEX sha256:HEX …".
+func imagesRemovedValue(shas []string) string {
+	v := fmt.Sprintf("%d data: images replaced by placeholders:", len(shas))
+	for _, s := range shas {
+		v += " sha256:" + s
+	}
+	return v
 }
 
 // Close finishes the current file (synced to disk) and returns every file

@@ -195,6 +195,7 @@ var (
 	_ cases.Alerts     = (*watchlist.DB)(nil)
 	_ cases.Alerts     = (*watchlist.Shared)(nil)
 	_ cases.Evidence   = evidence.Dir("")
+	_ cases.Evidence   = evidence.Dirs{}
 )
 
 // purgeOffline purges a case in the data directory of a stopped `vigil up`,
@@ -224,7 +225,7 @@ func purgeOffline(ctx context.Context, dataDir, caseID, user string) (vigil.Purg
 	if err != nil {
 		return vigil.PurgeReport{}, err
 	}
-	h := cases.Holdings{State: state, Index: store, Alerts: alerts, Evidence: evidence.Dir(evidenceDir(dataDir))}
+	h := cases.Holdings{State: state, Index: store, Alerts: alerts, Evidence: evidenceDirs(dataDir)}
 	m := &cases.Manager{Registry: reg, Audit: auditLog, Parts: h.Parts()}
 	return m.PurgeCase(ctx, caseID, user)
 }
@@ -250,7 +251,7 @@ func startCases(ctx context.Context, dir string, demo, shared bool, crawls vigil
 	if err != nil {
 		return nil, nil, err
 	}
-	h := cases.Holdings{Evidence: evidence.Dir(evidenceDir(dir))}
+	h := cases.Holdings{Evidence: evidenceDirs(dir)}
 	var ok bool
 	if h.Index, ok = index.(cases.Index); !ok {
 		return nil, nil, fmt.Errorf("the index %T cannot purge cases", index)

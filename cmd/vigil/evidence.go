@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"vigil/cases"
+	"vigil/crawler"
 	"vigil/evidence"
 )
 
@@ -125,28 +126,60 @@ type evidenceFlags struct {
 
 func (e *evidenceFlags) register(f *pflag.FlagSet) {
 	f.BoolVar(&e.Off, "no-evidence", false, "do not write WARC evidence files and signed manifests under DATA/evidence")
-	f.BoolVar(&e.KeepImages, "evidence-keep-images", false, "also write image responses into the WARC files (off: victim safety)")
+	f.BoolVar(&e.KeepImages, "evidence-keep-images", false, "also keep the images crawls reach, in WARC files of their own under DATA/images (0700), downloadable by analysts only (off: victim safety)")
 	f.StringVar(&e.Operator, "operator", envOr("USER", ""), "operator named in every evidence manifest")
 	f.StringVar(&e.LegalAuthority, "legal-authority", "", "legal authority reference (warrant, order) named in every evidence manifest")
 	f.Int64Var(&e.MaxFileBytes, "warc-max-bytes", evidence.DefaultMaxFileBytes, "size at which a WARC file is closed and the next started")
 }
 
+// imageStoreDir returns the directory of the image store: the WARC files of
+// the images crawls reached, written only with --evidence-keep-images.
+func imageStoreDir(dataDir string) string { return filepath.Join(dataDir, "images") }
+
+// evidenceDirs are the directories a case purge removes a case's WARC
+// files from: the pages' evidence and the image store.
+func evidenceDirs(dataDir string) evidence.Dirs {
+	return evidence.Dirs{evidence.Dir(evidenceDir(dataDir)), evidence.Dir(imageStoreDir(dataDir))}
+}
+
+// isImage is the evidence archives' test of image bytes: the crawler's one
+// rule (crawler.Classify).
+func isImage(body []byte) bool {
+	c, _ := crawler.Classify(body)
+	return c == crawler.ClassImage
+}
+
 // openEvidence returns the evidence archive under dataDir, creating its
-// signing key (DATA/keys/evidence.key, 0600) on first use; nil when off.
+// signing key (DATA/keys/evidence.key, 0600) on first use, and, with
+// --evidence-keep-images, the image store (DATA/images, 0700): an archive
+// of its own, never the pages'. Both are nil when evidence is off.
 // Workers that start together on one volume may call it at once: one
 // creates the key and all sign with it (evidence.LoadOrCreateKey).
-func openEvidence(e evidenceFlags, dataDir string, direct bool) (*evidence.Archive, error) {
+func openEvidence(e evidenceFlags, dataDir string, direct bool) (pages, images *evidence.Archive, err error) {
 	if e.Off {
-		return nil, nil
+		return nil, nil, nil
 	}
 	key, err := evidence.LoadOrCreateKey(evidenceKeyPath(dataDir))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	network := "tor"
 	if direct {
 		network = "direct"
 	}
-	return evidence.NewArchive(evidence.ArchiveConfig{Dir: evidenceDir(dataDir), Key: key, KeepImages: e.KeepImages,
-		MaxFileBytes: e.MaxFileBytes, Operator: e.Operator, LegalAuthority: e.LegalAuthority, CaseAuthority: cases.AuthorityFrom(casesPath(dataDir)), Network: network})
+	cfg := evidence.ArchiveConfig{Dir: evidenceDir(dataDir), Key: key, IsImage: isImage,
+		MaxFileBytes: e.MaxFileBytes, Operator: e.Operator, LegalAuthority: e.LegalAuthority, CaseAuthority: cases.AuthorityFrom(casesPath(dataDir)), Network: network}
+	if pages, err = evidence.NewArchive(cfg); err != nil || !e.KeepImages {
+		return pages, nil, err
+	}
+	dir := imageStoreDir(dataDir)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, nil, fmt.Errorf("create the image store: %w", err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		return nil, nil, fmt.Errorf("restrict the image store: %w", err)
+	}
+	cfg.Dir, cfg.KeepImages = dir, true
+	images, err = evidence.NewArchive(cfg)
+	return pages, images, err
 }

@@ -79,15 +79,33 @@ func TestEvidenceVerifyCommand(t *testing.T) {
 
 func TestOpenEvidenceCreatesAPrivateKey(t *testing.T) {
 	data := t.TempDir()
-	if a, err := openEvidence(evidenceFlags{Off: true}, data, false); a != nil || err != nil {
-		t.Fatalf("--no-evidence gave %v, %v; want no archive", a, err)
+	if a, im, err := openEvidence(evidenceFlags{Off: true}, data, false); a != nil || im != nil || err != nil {
+		t.Fatalf("--no-evidence gave %v, %v, %v; want no archive", a, im, err)
 	}
-	a, err := openEvidence(evidenceFlags{Operator: "op"}, data, true)
-	if err != nil || a == nil {
-		t.Fatalf("openEvidence = %v, %v", a, err)
+	a, im, err := openEvidence(evidenceFlags{Operator: "op"}, data, true)
+	if err != nil || a == nil || im != nil {
+		t.Fatalf("openEvidence = %v, %v, %v; want a page archive and no image store", a, im, err)
 	}
 	st, err := os.Stat(evidenceKeyPath(data))
 	if err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("key %v, %v; want a 0600 file", st, err)
+	}
+	if _, err := os.Stat(imageStoreDir(data)); !os.IsNotExist(err) {
+		t.Fatalf("an image store directory exists without --evidence-keep-images: %v", err)
+	}
+}
+
+func TestKeepImagesOpensAPrivateImageStore(t *testing.T) {
+	data := t.TempDir()
+	os.MkdirAll(imageStoreDir(data), 0o755) // made too open by hand
+	a, im, err := openEvidence(evidenceFlags{KeepImages: true}, data, true)
+	if err != nil || a == nil || im == nil {
+		t.Fatalf("openEvidence = %v, %v, %v; want both archives", a, im, err)
+	}
+	if st, err := os.Stat(imageStoreDir(data)); err != nil || st.Mode().Perm() != 0o700 {
+		t.Fatalf("image store %v, %v; want a 0700 directory", st, err)
+	}
+	if im.CrawlDir("c") == a.CrawlDir("c") {
+		t.Fatalf("the image store shares the pages' directory %s", a.CrawlDir("c"))
 	}
 }

@@ -216,12 +216,15 @@ func (m *Main) buildActivities(ctx context.Context) error {
 			return usagef("--templates: %v", err)
 		}
 	}
-	archive, err := openEvidence(cfg.Evidence, m.dir, cfg.Direct)
+	archive, images, err := openEvidence(cfg.Evidence, m.dir, cfg.Direct)
 	if err != nil {
 		return err
 	}
 	if archive != nil {
 		m.acts.Evidence = archive
+	}
+	if images != nil {
+		m.acts.ImageStore = images
 	}
 	return nil
 }

@@ -34,6 +34,9 @@ import (
 type Request struct {
 	URL   string `json:"url"`
 	Depth int    `json:"depth"`
+	// Referrer is the page that linked URL ("" for a seed): the page of
+	// origin of an image that URL turns out to serve.
+	Referrer string `json:"referrer,omitempty"`
 }
 
 // Meta describes a crawl.
@@ -65,6 +68,11 @@ type Pending struct {
 	// the page's Content record for conditional requests on a re-crawl.
 	ETag         string `json:"etag,omitempty"`
 	LastModified string `json:"last_modified,omitempty"`
+	// ImagesOnly marks the hashes of images whose page of origin was
+	// captured by an earlier batch (an image reached by a link): Images is
+	// all there is, and Document holds only the pending key in ID. There is
+	// no document to index and no capture.
+	ImagesOnly bool `json:"images_only,omitempty"`
 }
 
 // DB is the crawl state database. Its methods are safe for concurrent use,
@@ -422,6 +430,9 @@ func (d *DB) Commit(crawlID string, bt Batch) (queued int, err error) {
 		for _, p := range bt.Pending {
 			if err := putJSON(pend, []byte(p.Document.ID), p); err != nil {
 				return err
+			}
+			if p.ImagesOnly {
+				continue
 			}
 			c := Content{CrawlID: crawlID, SHA256: p.Document.SHA256, CapturedAt: p.Document.CapturedAt, ContentType: p.Document.ContentType, ETag: p.ETag, LastModified: p.LastModified}
 			if err := putJSON(content, []byte(p.Document.URL), c); err != nil {
