@@ -48,7 +48,8 @@ type instance struct {
 	URL  string // API base URL
 	Data string
 	cmd  *exec.Cmd
-	logs *lockedBuffer
+	logs *lockedBuffer // stderr
+	out  *lockedBuffer // stdout
 }
 
 var apiLine = regexp.MustCompile(`Web page and API: (http://\S+?)/?$`)
@@ -75,7 +76,7 @@ func startUpIn(t testing.TB, data string, extra ...string) *instance {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	inst := &instance{Data: data, cmd: cmd, logs: logs}
+	inst := &instance{Data: data, cmd: cmd, logs: logs, out: &lockedBuffer{}}
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(os.Interrupt)
 		done := make(chan struct{})
@@ -95,6 +96,7 @@ func startUpIn(t testing.TB, data string, extra ...string) *instance {
 		sc := bufio.NewScanner(stdout)
 		sent := false
 		for sc.Scan() {
+			inst.out.Write(append(sc.Bytes(), '\n'))
 			if m := apiLine.FindStringSubmatch(sc.Text()); m != nil && !sent {
 				urlCh <- m[1]
 				sent = true
@@ -124,6 +126,22 @@ func (inst *instance) kill(t testing.TB) {
 		t.Fatalf("kill vigil up: %v", err)
 	}
 	_ = inst.cmd.Wait() // "signal: killed"
+}
+
+// stop ends the instance as Ctrl-C would and waits until it has exited,
+// its files closed.
+func (inst *instance) stop(t testing.TB) {
+	t.Helper()
+	if err := inst.cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatalf("interrupt vigil: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- inst.cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		t.Fatalf("vigil did not exit within a minute of Ctrl-C")
+	}
 }
 
 // runVigil runs the CLI and returns stdout, stderr and the exit code.
@@ -191,6 +209,12 @@ func tail(s string, n int) string {
 type lockedBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Bytes() []byte {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return bytes.Clone(l.b.Bytes())
 }
 
 func (l *lockedBuffer) Write(p []byte) (int, error) {

@@ -42,7 +42,7 @@ func startRole(t *testing.T, env []string, ready *regexp.Regexp, args ...string)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	inst := &instance{cmd: cmd, logs: logs}
+	inst := &instance{cmd: cmd, logs: logs, out: &lockedBuffer{}}
 	t.Cleanup(func() {
 		if cmd.ProcessState == nil {
 			_ = cmd.Process.Signal(os.Interrupt)
@@ -64,6 +64,7 @@ func startRole(t *testing.T, env []string, ready *regexp.Regexp, args ...string)
 		sc := bufio.NewScanner(stdout)
 		sent := false
 		for sc.Scan() {
+			inst.out.Write(append(sc.Bytes(), '\n'))
 			line := sc.Text()
 			if m := apiLine.FindStringSubmatch(line); m != nil {
 				inst.URL = m[1] // written before the ready line is sent

@@ -52,6 +52,9 @@ type Manifest struct {
 	Files     []FileInfo `json:"files"`
 	Counts    Counts     `json:"counts"`
 	PublicKey string     `json:"public_key"` // base64 of the Ed25519 public key that signs this manifest
+	// Amendments are changes made to the files after the crawl (image
+	// bytes purged), each with the file's SHA-256 before and after.
+	Amendments []Amendment `json:"amendments,omitempty"`
 }
 
 // Scope is what a crawl was allowed to fetch and how.
