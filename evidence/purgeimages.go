@@ -206,52 +206,72 @@ func sortedKeys(h http.Header) []string {
 	return keys
 }
 
-// paddedRecord encodes a record as a gzip member of exactly size bytes,
-// padding it with a gzip comment of spaces (and, when one byte is missing,
-// a space at the end of the first field).
+// paddedRecord encodes a record as a gzip member of exactly size bytes:
+// the record is compressed, then padded with empty stored DEFLATE blocks
+// (5 bytes each) and a gzip comment of spaces (2 to 511 bytes) that every
+// gzip reader skips. When one byte is missing, a space at the end of the
+// last field makes room.
 func paddedRecord(h recordHeader, block []byte, size int64) ([]byte, error) {
 	for range 2 {
-		member, err := encodeRecord(h, block)
+		m, err := encodeRecord(h, block)
 		if err != nil {
 			return nil, err
 		}
-		pad := size - int64(len(member))
-		switch {
-		case pad == 0:
-			return member, nil
-		case pad >= 2:
-			return withComment(member, int(pad-1))
-		case pad == 1:
-			h[len(h)-1][1] += " "
-			continue
+		raw, err := gunzip(m)
+		if err != nil {
+			return nil, err
 		}
-		break
+		if m, ok := padMember(raw, int(size)); ok {
+			return m, nil
+		}
+		h[len(h)-1][1] += " "
 	}
 	return nil, errors.New("the rewritten record would not fit in the old one's place")
 }
 
-// withComment re-encodes the gzip member m with a comment of n spaces in
-// its header (n+1 bytes longer).
-func withComment(m []byte, n int) ([]byte, error) {
+// padMember compresses raw into a gzip member of exactly size bytes, when
+// it can.
+func padMember(raw []byte, size int) ([]byte, bool) {
+	if m := gzipMember(raw, 0, 0); len(m) == size {
+		return m, true
+	}
+	base := len(gzipMember(raw, 1, 0)) // data, then one sync flush
+	pad := size - base
+	if pad < 0 {
+		return nil, false
+	}
+	blocks, comment := pad/5, pad%5
+	if comment == 1 {
+		if blocks == 0 {
+			return nil, false
+		}
+		blocks, comment = blocks-1, 6
+	}
+	m := gzipMember(raw, 1+blocks, max(comment-1, 0))
+	return m, len(m) == size
+}
+
+// gzipMember compresses raw into one gzip member, with flushes sync
+// flushes after the data (each past the first adds an empty stored block)
+// and a comment of comment spaces (comment+1 bytes).
+func gzipMember(raw []byte, flushes, comment int) []byte {
+	var out bytes.Buffer
+	zw := gzip.NewWriter(&out)
+	zw.Header.Comment = strings.Repeat(" ", comment)
+	zw.Write(raw)
+	for range flushes {
+		zw.Flush()
+	}
+	zw.Close()
+	return out.Bytes()
+}
+
+func gunzip(m []byte) ([]byte, error) {
 	zr, err := gzip.NewReader(bytes.NewReader(m))
 	if err != nil {
 		return nil, err
 	}
-	raw, err := io.ReadAll(zr)
-	if err != nil {
-		return nil, err
-	}
-	var out bytes.Buffer
-	zw := gzip.NewWriter(&out)
-	zw.Header.Comment = strings.Repeat(" ", n)
-	zw.Header.ModTime = time.Time{}
-	if _, err := zw.Write(raw); err != nil {
-		return nil, err
-	}
-	if err := zw.Close(); err != nil {
-		return nil, err
-	}
-	return out.Bytes(), nil
+	return io.ReadAll(zr)
 }
 
 // amendManifest records the amendments in a crawl's manifest, with each

@@ -69,7 +69,7 @@ func newRoot() *cobra.Command {
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newUpCmd(), newWorkerCmd(), newServeCmd(), newCrawlCmd(), newSearchCmd(), newHashCmd(), newExtractCmd(), newTokenCmd(), newAuditCmd(), newMatchCmd(), newWatchlistCmd(), newAlertsCmd())
-	root.AddCommand(newEvidenceCmd(), newExportCmd(), newCaseCmd())
+	root.AddCommand(newEvidenceCmd(), newExportCmd(), newCaseCmd(), newMaintenanceCmd())
 	root.AddCommand(newCrawlsCmd(), newScheduleCmd())
 	return root
 }
