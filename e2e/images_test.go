@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -279,7 +281,8 @@ func TestKeptImagesGoOnlyToTheImageStore(t *testing.T) {
 	srv := httptest.NewServer(site)
 	defer srv.Close()
 	inst := startUp(t, "--direct", "--concurrency", "4", "--batch-size", "20", "--evidence-keep-images")
-	crawlImageSite(t, inst.URL, srv.URL)
+	id, _ := crawlImageSite(t, inst.URL, srv.URL)
+	downloadImageStore(t, inst.URL, id)
 	inst.stop(t)
 
 	rep := scanEverything(t, site, map[string]string{"data": inst.Data}, nil)
@@ -308,5 +311,31 @@ func TestKeptImagesGoOnlyToTheImageStore(t *testing.T) {
 	out, errOut, code := runVigil(t, "evidence", "verify", filepath.Join(inst.Data, "images"))
 	if code != 0 || !strings.HasPrefix(out, "OK ") {
 		t.Errorf("vigil evidence verify of the image store: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// downloadImageStore lists a crawl's files in the image store through the
+// API and downloads its first WARC file; both requests are audited.
+func downloadImageStore(t *testing.T, base, crawlID string) {
+	t.Helper()
+	var list struct{ Files []string }
+	if code := getJSON(t, base, "/api/images/"+crawlID, &list); code != 200 || len(list.Files) == 0 || !strings.HasSuffix(list.Files[0], ".warc.gz") {
+		t.Fatalf("GET /api/images/%s = %d, %v", crawlID, code, list.Files)
+	}
+	resp, err := http.Get(base + "/api/images/" + crawlID + "/" + list.Files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || len(body) < 2 || body[0] != 0x1f || body[1] != 0x8b {
+		t.Fatalf("download %s: %d, %d bytes", list.Files[0], resp.StatusCode, len(body))
+	}
+	var audited struct {
+		Entries []struct{ Action string }
+	}
+	getJSON(t, base, "/api/audit?action=images.", &audited)
+	if len(audited.Entries) != 2 {
+		t.Errorf("the image store requests left %d audit entries, want 2: %+v", len(audited.Entries), audited.Entries)
 	}
 }

@@ -83,3 +83,29 @@ func TestRemovedImagesAreNamedInTheRecordAndTheManifest(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestImageStoreFilesAreListedAndOpenedByName(t *testing.T) {
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "crawl-1"), 0o700)
+	os.WriteFile(filepath.Join(root, "crawl-1", "b000001-00000.warc.gz"), []byte("w"), 0o600)
+	os.WriteFile(filepath.Join(root, "crawl-1", ManifestName), []byte("{}"), 0o600)
+	os.WriteFile(filepath.Join(root, "crawl-1", "notes.txt"), []byte("x"), 0o600)
+	d := Dir(root)
+	files, err := d.Files("crawl-1")
+	if err != nil || strings.Join(files, ",") != "b000001-00000.warc.gz,manifest.json" {
+		t.Fatalf("Files = %v, %v", files, err)
+	}
+	f, n, err := d.Open("crawl-1", "b000001-00000.warc.gz")
+	if err != nil || n != 1 {
+		t.Fatalf("Open = %v, %d", err, n)
+	}
+	f.Close()
+	for _, bad := range [][2]string{{"crawl-1", "notes.txt"}, {"..", "manifest.json"}, {"crawl-1", "../crawl-1/manifest.json"}, {"crawl-9", "manifest.json"}} {
+		if _, _, err := d.Open(bad[0], bad[1]); err == nil {
+			t.Errorf("Open(%q, %q) succeeded", bad[0], bad[1])
+		}
+	}
+	if _, err := d.Files("crawl-9"); err == nil {
+		t.Errorf("Files of an unknown crawl succeeded")
+	}
+}

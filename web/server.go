@@ -53,6 +53,9 @@ type Config struct {
 	Watchlist Watchlists
 	// Cases serves /api/cases (web/cases.go); optional: 503 without.
 	Cases vigil.CaseService
+	// Images serves the image store to analysts (web/images.go); optional:
+	// 404 without, as when images are not kept.
+	Images ImageStore
 }
 
 // Server is the HTTP handler of the API and page.
@@ -127,6 +130,7 @@ func (s *Server) routes() {
 	s.matchRoutes()
 	s.scheduleRoutes()
 	s.caseRoutes()
+	s.imageRoutes()
 	s.pageRoutes()
 }
 
@@ -229,6 +233,8 @@ var routeRoles = map[string]Role{
 	"GET /api/cases/{id}":                RoleViewer,
 	"POST /api/cases":                    RoleInvestigator,
 	"GET /api/openapi.json":              RoleViewer,
+	"GET /api/images/{crawl}":            RoleAnalyst,
+	"GET /api/images/{crawl}/{file}":     RoleAnalyst,
 	"GET /api/audit":                     RoleAdmin,
 	"GET /api/tokens":                    RoleAdmin,
 	"POST /api/tokens":                   RoleAdmin,

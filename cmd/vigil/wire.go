@@ -20,6 +20,7 @@ import (
 	"vigil/activities"
 	"vigil/cases/audit"
 	"vigil/crawler"
+	"vigil/evidence"
 	"vigil/extractors/contacts"
 	"vigil/extractors/imagehash"
 	"vigil/extractors/templates"
@@ -297,7 +298,8 @@ func (m *Main) startAPI(ctx context.Context) error {
 	}
 	m.ln = ln
 	wcfg := web.Config{Store: m.store, Captures: m.captures, Crawls: caseMgr.Guard(), Cases: caseMgr, Audit: m.audit, Token: cfg.Token,
-		Tokens: m.tokens, RequireToken: !m.loopback, Logger: m.Logger, Matcher: &match.Matcher{Hasher: m.acts.Hasher, Index: m.store}}
+		Tokens: m.tokens, RequireToken: !m.loopback, Logger: m.Logger, Matcher: &match.Matcher{Hasher: m.acts.Hasher, Index: m.store},
+		Images: evidence.Dir(imageStoreDir(m.dir))}
 	if m.lists != nil {
 		wcfg.Watchlist = m.lists
 	}
