@@ -419,26 +419,6 @@ func (c *Crawler) fetchPage(ctx context.Context, col *colly.Collector, gates *ho
 	return f, err
 }
 
-// collectURLs returns the in-scope URLs in attribute attr of the elements
-// matching selector, resolved against base, normalised, in document order and
-// without duplicates.
-func collectURLs(doc *goquery.Document, selector, attr string, base *url.URL, ss *scopeSet) []*url.URL {
-	var out []*url.URL
-	dup := map[string]bool{}
-	doc.Find(selector).Each(func(_ int, s *goquery.Selection) {
-		v, _ := s.Attr(attr)
-		u, ok := resolveLink(base, v)
-		if !ok || !ss.allowsHost(u) {
-			return
-		}
-		if k := u.String(); !dup[k] {
-			dup[k] = true
-			out = append(out, u)
-		}
-	})
-	return out
-}
-
 // fetchRef GETs one image reference through the crawler's transport,
 // tagged so that the fetch boundary (rawTransport.classify) reads an image
 // into the returned fetch. The body of anything else is not read.

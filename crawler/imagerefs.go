@@ -9,9 +9,9 @@ import (
 	"github.com/PuerkitoBio/goquery"
 )
 
-// imageRef is one place where HTML names an image: the elements selector
+// urlRef is one place where HTML names a URL: the elements selector
 // matches, and how to read the URLs from one of them.
-type imageRef struct {
+type urlRef struct {
 	selector string
 	urls     func(s *goquery.Selection) []string
 }
@@ -42,7 +42,7 @@ func styleURLs(s *goquery.Selection) []string {
 // (Config.FetchImages): what a browser would load, and what a forum or
 // market names as the page's picture. Links (<a href>) are followed as
 // pages; whichever way a URL is reached, its bytes decide (Classify).
-var imageRefs = []imageRef{
+var imageRefs = []urlRef{
 	{"img[src]", attr("src")},
 	{"img[srcset]", srcsetAttr},
 	{"picture source[srcset]", srcsetAttr},
@@ -69,13 +69,16 @@ var imageRefs = []imageRef{
 	{"[background]", attr("background")},
 }
 
-// collectImageRefs returns the in-scope image URLs a document refers to
-// (imageRefs), resolved against base and normalised, in the order of
-// imageRefs and then of the document, without duplicates.
-func collectImageRefs(doc *goquery.Document, base *url.URL, ss *scopeSet) []*url.URL {
+// linkRefs are the links a page's crawl follows as pages.
+var linkRefs = []urlRef{{"a[href], area[href]", attr("href")}}
+
+// collectRefs returns the in-scope URLs a document names in the places
+// refs list, resolved against base and normalised, in the order of refs
+// and then of the document, without duplicates.
+func collectRefs(doc *goquery.Document, refs []urlRef, base *url.URL, ss *scopeSet) []*url.URL {
 	var out []*url.URL
 	dup := map[string]bool{}
-	for _, ref := range imageRefs {
+	for _, ref := range refs {
 		doc.Find(ref.selector).Each(func(_ int, s *goquery.Selection) {
 			for _, v := range ref.urls(s) {
 				u, ok := resolveLink(base, v)

@@ -389,10 +389,10 @@ func (b *batch) outlinks(p *Page, finalURL *url.URL) (links, images []*url.URL) 
 		}
 	}
 	if (p.Status >= 200 && p.Status < 300 || p.NotModified) && b.ss.allowsDepth(p.Request.Depth+1) {
-		links = collectURLs(p.Doc, "a[href], area[href]", "href", base, b.ss)
+		links = collectRefs(p.Doc, linkRefs, base, b.ss)
 	}
 	if b.cfg.FetchImages {
-		images = collectImageRefs(p.Doc, base, b.ss)
+		images = collectRefs(p.Doc, imageRefs, base, b.ss)
 	}
 	return links, images
 }

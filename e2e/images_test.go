@@ -100,6 +100,16 @@ func (rep scanReport) mustHaveScanned(t *testing.T, patterns ...string) {
 	}
 }
 
+// mustBeClean logs the scan's figures and fails for every hit.
+func (rep scanReport) mustBeClean(t *testing.T, site *imagesite.Site) {
+	t.Helper()
+	t.Logf("scanned %d files and %d output streams: %d bytes, %d more gunzipped, for %d windows of %d images and %d videos: %d hits",
+		len(rep.files), rep.streams, rep.bytes, rep.gunzipped, rep.needles, len(site.Images()), len(site.Media()), len(rep.hits))
+	for _, h := range rep.hits {
+		t.Errorf("image bytes persisted: %s", h)
+	}
+}
+
 // crawlImageSite crawls the image site through the API at base and waits
 // for the crawl to finish; it returns the crawl ID and the CLI's output.
 func crawlImageSite(t *testing.T, base, siteURL string) (string, []byte) {
@@ -227,11 +237,7 @@ func TestNoImageBytesPersistSingleProcess(t *testing.T) {
 	rep := scanEverything(t, site, map[string]string{"data": inst.Data},
 		map[string][]byte{"vigil up stdout": inst.out.Bytes(), "vigil up stderr": inst.logs.Bytes(), "vigil crawl": crawlOut, "vigil match": matchOut})
 	rep.mustHaveScanned(t, `^data/index/captures/`, `^data/evidence/.*\.warc\.gz$`, `^data/temporal/.*\.db$`, `^data/crawlstate\.db$`, `^data/audit\.log$`)
-	t.Logf("scanned %d files and %d output streams: %d bytes, %d more gunzipped, for %d windows of %d images and %d videos: %d hits",
-		len(rep.files), rep.streams, rep.bytes, rep.gunzipped, rep.needles, len(site.Images()), len(site.Media()), len(rep.hits))
-	for _, h := range rep.hits {
-		t.Errorf("image bytes persisted: %s", h)
-	}
+	rep.mustBeClean(t, site)
 }
 
 // TestNoImageBytesPersistSplitRoles is the same crawl and scan with the
@@ -264,11 +270,7 @@ func TestNoImageBytesPersistSplitRoles(t *testing.T) {
 		"serve stdout": serve.out.Bytes(), "serve stderr": serve.logs.Bytes(), "worker stdout": worker.out.Bytes(),
 		"worker stderr": worker.logs.Bytes(), "vigil crawl": crawlOut, "vigil match": matchOut})
 	rep.mustHaveScanned(t, `^data/index/captures/`, `^data/evidence/.*\.warc\.gz$`, `^temporal/.*\.db$`, `^data/crawlstate\.db$`)
-	t.Logf("scanned %d files and %d output streams: %d bytes, %d more gunzipped, for %d windows: %d hits",
-		len(rep.files), rep.streams, rep.bytes, rep.gunzipped, rep.needles, len(rep.hits))
-	for _, h := range rep.hits {
-		t.Errorf("image bytes persisted: %s", h)
-	}
+	rep.mustBeClean(t, site)
 }
 
 // TestKeptImagesGoOnlyToTheImageStore is the scan's positive control on a
