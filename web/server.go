@@ -53,6 +53,10 @@ type Config struct {
 	Watchlist Watchlists
 	// Cases serves /api/cases (web/cases.go); optional: 503 without.
 	Cases vigil.CaseService
+	// Secrets serves /api/secrets (web/secrets.go) and is where the login
+	// recipes and cookie files crawl requests name must be stored;
+	// optional: without it, 503 and crawls that name one are refused.
+	Secrets vigil.SecretStore
 }
 
 // Server is the HTTP handler of the API and page.
@@ -127,6 +131,7 @@ func (s *Server) routes() {
 	s.matchRoutes()
 	s.scheduleRoutes()
 	s.caseRoutes()
+	s.secretRoutes()
 	s.pageRoutes()
 }
 
@@ -229,6 +234,9 @@ var routeRoles = map[string]Role{
 	"GET /api/cases/{id}":                RoleViewer,
 	"POST /api/cases":                    RoleInvestigator,
 	"GET /api/openapi.json":              RoleViewer,
+	"GET /api/secrets":                   RoleInvestigator,
+	"PUT /api/secrets/{kind}/{name}":     RoleAdmin,
+	"DELETE /api/secrets/{kind}/{name}":  RoleAdmin,
 	"GET /api/audit":                     RoleAdmin,
 	"GET /api/tokens":                    RoleAdmin,
 	"POST /api/tokens":                   RoleAdmin,
@@ -343,6 +351,13 @@ func writeError(w http.ResponseWriter, err error) {
 	writeJSON(w, status, ErrorResponse{Error: vigil.ErrorMessage(err), Code: code})
 }
 
+// retiredFields are request fields the API no longer accepts, with what to
+// send instead.
+var retiredFields = map[string]string{
+	"login_file":  `"login_file" (a path on the server) is no longer accepted: name a login recipe an admin stored (GET /api/secrets) in "login"`,
+	"cookie_file": `"cookie_file" (a path on the server) is no longer accepted: name a cookie file an admin stored (GET /api/secrets) in "cookies"`,
+}
+
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
 	dec.DisallowUnknownFields()
@@ -351,9 +366,29 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 		if errors.As(err, &tooBig) {
 			return vigil.Errorf(vigil.ETOOLARGE, "request body over %d bytes", maxBody)
 		}
+		for field, why := range retiredFields {
+			if strings.Contains(err.Error(), `unknown field "`+field+`"`) {
+				return vigil.Errorf(vigil.EINVALID, "%s", why)
+			}
+		}
+		if isNetError(err) {
+			return readError(err)
+		}
 		return vigil.Errorf(vigil.EINVALID, "malformed JSON body: %v", err)
 	}
 	return nil
+}
+
+// readError is the error of a request body the connection failed to
+// deliver.
+func readError(err error) error {
+	return vigil.Errorf(vigil.EINVALID, "the request body could not be read")
+}
+
+// isNetError reports whether err comes from the connection, not the JSON.
+func isNetError(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne)
 }
 
 // requestTimeout bounds how long one API call may take.

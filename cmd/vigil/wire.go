@@ -136,7 +136,8 @@ func (m *Main) startTemporal(context.Context) error {
 }
 
 // openSharedState opens what the roles share on the data volume: the raw
-// captures, the crawl state, the audit log and the watchlists. With
+// captures, the crawl state, the audit log, the watchlists and the secret
+// store. With
 // Config.Shared the crawl state and the watchlists are opened for each
 // transaction, so other processes on the volume can use them.
 func (m *Main) openSharedState(context.Context) error {
@@ -163,6 +164,7 @@ func (m *Main) openSharedState(context.Context) error {
 		}
 		m.atClose(m.state.Close)
 	}
+	m.secrets = &crawler.Secrets{Dir: secretsDir(cfg, m.dir)}
 	if r.API {
 		if m.audit, err = audit.Open(filepath.Join(m.dir, "audit.log")); err != nil {
 			return err
@@ -196,6 +198,7 @@ func (m *Main) buildActivities(ctx context.Context) error {
 		Extractors: []vigil.Extractor{contacts.New(contacts.Config{Region: cfg.Region})},
 		Hasher:     imagehash.New(imagehash.Config{}),
 		Logger:     m.Logger,
+		Secrets:    m.secrets,
 	}
 	if m.lists != nil {
 		m.acts.Watchlist = m.lists
@@ -293,7 +296,7 @@ func (m *Main) startAPI(ctx context.Context) error {
 		return fmt.Errorf("listen on %s: %w (is another vigil running? use --listen)", cfg.Listen, err)
 	}
 	m.ln = ln
-	wcfg := web.Config{Store: m.store, Captures: m.captures, Crawls: caseMgr.Guard(), Cases: caseMgr, Audit: m.audit, Token: cfg.Token,
+	wcfg := web.Config{Store: m.store, Captures: m.captures, Crawls: caseMgr.Guard(), Cases: caseMgr, Audit: m.audit, Secrets: m.secrets, Token: cfg.Token,
 		Tokens: m.tokens, RequireToken: !m.loopback, Logger: m.Logger, Matcher: &match.Matcher{Hasher: m.acts.Hasher, Index: m.store}}
 	if m.lists != nil {
 		wcfg.Watchlist = m.lists
