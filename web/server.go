@@ -89,6 +89,32 @@ func CheckListen(addr string, haveTokens bool) error {
 	return nil
 }
 
+// MinTokenLength is the least length of a VIGIL_TOKEN accepted by an API
+// that listens beyond loopback.
+const MinTokenLength = 32
+
+// CheckToken refuses a VIGIL_TOKEN that is too weak for an API reachable
+// from the network: shorter than MinTokenLength, made of fewer than 8
+// distinct characters, or one short string repeated. The error never
+// quotes the token.
+func CheckToken(token string) error {
+	distinct := map[rune]bool{}
+	for _, r := range token {
+		distinct[r] = true
+	}
+	periodic := false
+	for p := 1; p <= len(token)/2 && !periodic; p++ {
+		periodic = token[p:] == token[:len(token)-p]
+	}
+	switch {
+	case len(token) < MinTokenLength:
+		return fmt.Errorf("VIGIL_TOKEN is %d characters: an API listening beyond loopback needs at least %d random ones (e.g. openssl rand -base64 32)", len(token), MinTokenLength)
+	case len(distinct) < 8 || periodic:
+		return errors.New("VIGIL_TOKEN does not look random (too few distinct characters, or a repeated pattern): an API listening beyond loopback needs a random one (e.g. openssl rand -base64 32)")
+	}
+	return nil
+}
+
 // IsLoopback reports whether the host of the listen address addr is a
 // loopback address or "localhost".
 func IsLoopback(addr string) (bool, error) {

@@ -62,6 +62,14 @@ func (m *Main) checkConfig() error {
 			return usageError{err}
 		}
 		m.loopback, _ = web.IsLoopback(cfg.Listen)
+		if !m.loopback && cfg.Direct {
+			return usagef("--direct (lab mode: crawls reach this machine's loopback services) is refused with a non-loopback --listen %s: anyone who can reach the API could crawl the server's local services", cfg.Listen)
+		}
+		if !m.loopback && cfg.Token != "" {
+			if err := web.CheckToken(cfg.Token); err != nil {
+				return usageError{err}
+			}
+		}
 	}
 	if cfg.Direct && cfg.TorSOCKS != "" {
 		return usagef("--direct and --tor-socks exclude each other")
