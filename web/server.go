@@ -224,7 +224,7 @@ func (s *Server) authenticate(r *http.Request) (Principal, error) {
 		return Principal{Name: "token", Role: RoleAdmin}, nil
 	}
 	if s.cfg.Tokens == nil {
-		return Principal{}, vigil.Errorf(vigil.EUNAUTHORIZED, "unknown API token")
+		return Principal{}, ErrBadToken
 	}
 	rec, err := s.cfg.Tokens.Authenticate(token)
 	if err != nil {
@@ -236,7 +236,8 @@ func (s *Server) authenticate(r *http.Request) (Principal, error) {
 	}
 	role, err := ParseRole(rec.Role)
 	if err != nil {
-		return Principal{}, vigil.Errorf(vigil.EUNAUTHORIZED, "token %q has an unknown role", rec.Name)
+		s.cfg.Logger.Error("token store: a token has an unknown role", "token", rec.Name, "role", rec.Role)
+		return Principal{}, ErrBadToken
 	}
 	return Principal{Name: rec.Name, Role: role}, nil
 }

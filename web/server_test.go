@@ -146,8 +146,8 @@ func TestRolesAndTokens(t *testing.T) {
 				if err := json.Unmarshal(w.Body.Bytes(), &e); err != nil || e.Error == "" {
 					t.Fatalf("error body %q is not a JSON error", w.Body)
 				}
-				if tc.who == "expired" && !strings.Contains(e.Error, "expired") {
-					t.Fatalf("error %q does not say the token expired", e.Error)
+				if (tc.who == "expired" || tc.who == "vigil_unknown") && e.Error != ErrBadToken.Message {
+					t.Fatalf("error %q is not the generic refusal %q", e.Error, ErrBadToken.Message)
 				}
 			}
 		})
@@ -524,14 +524,14 @@ func TestPagesAnswerMalformedQueries400(t *testing.T) {
 }
 
 // TestPageSignIn covers the page's sign-in: an expired or unknown token is a
-// 401 form that says why; a good one becomes an HttpOnly, SameSite=Strict
+// 401 form with the generic refusal; a good one becomes an HttpOnly, SameSite=Strict
 // cookie that carries the token's role (a viewer is refused the audit page).
 func TestPageSignIn(t *testing.T) {
 	f := newFixture(t, true)
 	post := func(token string) *httptest.ResponseRecorder {
 		return f.do(t, "POST", "/login", "", strings.NewReader(url.Values{"token": {token}}.Encode()), "Content-Type", "application/x-www-form-urlencoded")
 	}
-	for token, why := range map[string]string{f.tokens["expired"]: "expired", "vigil_nope": "unknown", "": "empty token"} {
+	for token, why := range map[string]string{f.tokens["expired"]: ErrBadToken.Message, "vigil_nope": ErrBadToken.Message, "": "empty token"} {
 		w := post(token)
 		if w.Code != 401 || !strings.Contains(w.Body.String(), why) || len(w.Result().Cookies()) != 0 {
 			t.Errorf("sign-in with %q = %d, cookies %v, want 401 saying %q: %s", token, w.Code, w.Result().Cookies(), why, w.Body)
@@ -557,5 +557,48 @@ func TestPageSignIn(t *testing.T) {
 	}
 	if rec := get("/audit"); rec.Code != 403 {
 		t.Fatalf("GET /audit as a viewer = %d, want 403", rec.Code)
+	}
+}
+
+// TestAPITokensExpireByDefaultAndRefusalsAreGeneric: a token created
+// through the API without "expires" expires after DefaultTokenTTL, like
+// the CLI's; "0" asks for none. An expired, unknown or revoked token gets
+// one generic 401 that names no token.
+func TestAPITokensExpireByDefaultAndRefusalsAreGeneric(t *testing.T) {
+	f := newFixture(t, true)
+	create := func(body string) TokenResponse {
+		t.Helper()
+		w := f.do(t, "POST", "/api/tokens", f.tokens["admin"], strings.NewReader(body), "Content-Type", "application/json")
+		var res TokenResponse
+		if w.Code != 201 || json.Unmarshal(w.Body.Bytes(), &res) != nil {
+			t.Fatalf("POST /api/tokens %s = %d: %s", body, w.Code, w.Body)
+		}
+		return res
+	}
+	res := create(`{"name":"dflt","role":"viewer"}`)
+	if ttl := res.Info.ExpiresAt.Sub(res.Info.CreatedAt); ttl != DefaultTokenTTL || DefaultTokenTTL != 30*24*time.Hour {
+		t.Errorf("a token created without expires is valid for %v; want %v", ttl, 30*24*time.Hour)
+	}
+	if res := create(`{"name":"forever","role":"viewer","expires":"0"}`); !res.Info.ExpiresAt.IsZero() {
+		t.Errorf(`expires "0" gave an expiry %v; want none`, res.Info.ExpiresAt)
+	}
+	revoked := create(`{"name":"gone","role":"viewer"}`).Token
+	if w := f.do(t, "DELETE", "/api/tokens/gone", f.tokens["admin"], nil); w.Code != 200 {
+		t.Fatalf("revoke = %d", w.Code)
+	}
+	var msgs []string
+	for _, tok := range []string{f.tokens["expired"], "vigil_unknown", revoked} {
+		w := f.do(t, "GET", "/api/search?q=x", tok, nil)
+		var e ErrorResponse
+		if w.Code != 401 || json.Unmarshal(w.Body.Bytes(), &e) != nil {
+			t.Fatalf("GET with a bad token = %d: %s", w.Code, w.Body)
+		}
+		msgs = append(msgs, e.Error)
+		if strings.Contains(e.Error, "old") || strings.Contains(e.Error, "gone") || strings.Contains(e.Error, "expired at") {
+			t.Errorf("the 401 names the token or its expiry: %q", e.Error)
+		}
+	}
+	if msgs[0] != msgs[1] || msgs[1] != msgs[2] {
+		t.Errorf("expired, unknown and revoked tokens get different 401s: %q", msgs)
 	}
 }
