@@ -2,11 +2,13 @@ package e2e
 
 import (
 	"bytes"
+	"compress/gzip"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -49,9 +51,14 @@ func (s *exfilSite) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, `<form method="post" action="/login"><input name="token"><input type="password" name="key"></form>`)
 	default:
 		w.Header().Set("Content-Type", "text/html")
+		http.SetCookie(w, &http.Cookie{Name: "track", Value: trackCookie, Path: "/", HttpOnly: true})
 		io.WriteString(w, `<p>welcome</p><a href="/members">members</a>`)
 	}
 }
+
+// trackCookie is the value of the cookie exfilSite's pages set: WARC
+// evidence must not hold it.
+const trackCookie = "track-cookie-value-5b1e"
 
 // received returns every request the site saw, decoded (URL-encoded form
 // bodies and queries unescaped) and raw.
@@ -202,6 +209,37 @@ func TestInvestigatorCannotMakeTheWorkerReadServerFiles(t *testing.T) {
 		code, audit = apiCall(t, "GET", inst.URL+"/api/audit?action=crawl.start&user=ivan", admin, "", nil)
 		if code != 200 || !bytes.Contains(audit, []byte(`"cookies":`)) || !bytes.Contains(audit, []byte(`"login":`)) {
 			t.Errorf("the refused crawls' audit entries do not name the cookie file and recipe asked for: %d %s", code, audit)
+		}
+	})
+
+	t.Run("WARC evidence keeps Set-Cookie names, never values", func(t *testing.T) {
+		var warcs, redacted int
+		filepath.WalkDir(filepath.Join(inst.Data, "evidence"), func(p string, d fs.DirEntry, err error) error {
+			if err != nil || !strings.HasSuffix(p, ".warc.gz") {
+				return err
+			}
+			f, err := os.Open(p)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			zr, err := gzip.NewReader(f)
+			if err != nil {
+				return err
+			}
+			b, err := io.ReadAll(zr)
+			if err != nil {
+				return err
+			}
+			warcs++
+			if bytes.Contains(b, []byte(trackCookie)) {
+				t.Errorf("%s holds the value of a Set-Cookie", p)
+			}
+			redacted += bytes.Count(b, []byte("Set-Cookie: track=[redacted]; Path=/; HttpOnly"))
+			return nil
+		})
+		if warcs == 0 || redacted == 0 {
+			t.Fatalf("%d WARC files, %d redacted Set-Cookie headers; want the site's cookie archived redacted", warcs, redacted)
 		}
 	})
 
