@@ -94,8 +94,8 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) {
 
 // TokenRequest asks for a new token.
 type TokenRequest struct {
-	Name    string `json:"name"`
-	Role    string `json:"role"`
+	Name string `json:"name"`
+	Role string `json:"role"`
 	// Expires is a Go duration ("720h"): empty means DefaultTokenTTL, "0"
 	// never.
 	Expires string `json:"expires,omitempty"`
