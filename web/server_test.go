@@ -160,14 +160,23 @@ func TestRolesAndTokens(t *testing.T) {
 	})
 }
 
-func TestLoopbackWithoutTokenIsLocalAdmin(t *testing.T) {
-	f := newFixture(t, false)
-	if w := f.do(t, "GET", "/api/audit", "", nil); w.Code != 200 {
+// TestOpenLoopbackServerIsLocalAdmin: a server without any token answers a
+// request without one (for its loopback Host) as the admin "local".
+func TestOpenLoopbackServerIsLocalAdmin(t *testing.T) {
+	srv, log := openServer(t)
+	if w := serveHost(srv, "GET", "/api/audit", "127.0.0.1:8080", ""); w.Code != 200 {
 		t.Fatalf("GET /api/audit without a token on an open server = %d", w.Code)
 	}
-	if w := f.do(t, "GET", "/api/audit", f.tokens["viewer"], nil); w.Code != 403 {
-		t.Fatalf("a viewer token on an open server is still a viewer: got %d", w.Code)
+	if es, _, err := log.Search(audit.Filter{Action: "audit.search"}); err != nil || len(es) != 1 || es[0].User != "local" {
+		t.Fatalf("audit entries %+v, %v; want one by local", es, err)
 	}
+}
+
+// localRequest is httptest.NewRequest for the Host an open server answers.
+func localRequest(method, path string, body io.Reader) *http.Request {
+	req := httptest.NewRequest(method, path, body)
+	req.Host = "127.0.0.1:8080"
+	return req
 }
 
 func TestRequiredRoleClosesUnlistedRoutes(t *testing.T) {
@@ -186,18 +195,19 @@ func TestRequiredRoleClosesUnlistedRoutes(t *testing.T) {
 
 func TestMalformedAndOversizedRequests(t *testing.T) {
 	f := newFixture(t, false)
+	admin := f.tokens["admin"]
 	for _, path := range []string{"/api/search?kind=nope", "/api/search?from=yesterday", "/api/search?limit=-1",
 		"/api/search?offset=abc", "/api/search?q=" + strings.Repeat("a", 1001), "/api/search?q=%ff", "/api/findings?kind=nope",
 		"/api/findings?limit=x", "/api/audit?limit=x"} {
-		if w := f.do(t, "GET", path, "", nil); w.Code != 400 {
+		if w := f.do(t, "GET", path, admin, nil); w.Code != 400 {
 			t.Errorf("GET %s = %d, want 400: %s", path, w.Code, w.Body)
 		}
 	}
-	if w := f.do(t, "POST", "/api/crawls", "", strings.NewReader(`{"seeds":`)); w.Code != 400 {
+	if w := f.do(t, "POST", "/api/crawls", admin, strings.NewReader(`{"seeds":`)); w.Code != 400 {
 		t.Errorf("truncated JSON = %d, want 400", w.Code)
 	}
 	big := `{"seeds":["` + strings.Repeat("a", maxBody) + `"]}`
-	if w := f.do(t, "POST", "/api/crawls", "", strings.NewReader(big)); w.Code != 413 {
+	if w := f.do(t, "POST", "/api/crawls", admin, strings.NewReader(big)); w.Code != 413 {
 		t.Errorf("2 MiB JSON = %d, want 413", w.Code)
 	}
 	req := httptest.NewRequest("POST", "/api/crawls", strings.NewReader("{}"))
@@ -207,15 +217,16 @@ func TestMalformedAndOversizedRequests(t *testing.T) {
 	if w.Code != 413 {
 		t.Errorf("declared length over MaxUpload = %d, want 413", w.Code)
 	}
-	if w := f.do(t, "POST", "/api/crawls/crawl-1/pause", "", nil, "Sec-Fetch-Site", "cross-site"); w.Code != 403 {
+	if w := f.do(t, "POST", "/api/crawls/crawl-1/pause", admin, nil, "Sec-Fetch-Site", "cross-site"); w.Code != 403 {
 		t.Errorf("cross-site POST = %d, want 403", w.Code)
 	}
 }
 
 func TestPagesEscapeCrawledContent(t *testing.T) {
 	f := newFixture(t, false)
+	admin := f.tokens["admin"]
 	for _, path := range []string{"/?q=call", "/contact?kind=phone&value=%2B14155550123", "/doc/d1", "/go?url=" + `javascript:alert(1)//"><script>x</script>`} {
-		w := f.do(t, "GET", path, "", nil)
+		w := f.do(t, "GET", path, admin, nil)
 		body := w.Body.String()
 		if w.Code != 200 {
 			t.Fatalf("GET %s = %d: %s", path, w.Code, body)
@@ -516,7 +527,7 @@ func TestPagesAnswerMalformedQueries400(t *testing.T) {
 		"/api/search?q=" + url.QueryEscape(`"unclosed`):    "quote",
 	} {
 		w := httptest.NewRecorder()
-		srv.ServeHTTP(w, httptest.NewRequest("GET", path, nil))
+		srv.ServeHTTP(w, localRequest("GET", path, nil))
 		if w.Code != 400 || !strings.Contains(w.Body.String(), why) {
 			t.Errorf("GET %s = %d, want 400 saying %q: %s", path, w.Code, why, w.Body)
 		}

@@ -160,7 +160,12 @@ var ErrBadToken = vigil.Errorf(vigil.EUNAUTHORIZED, "the API token is unknown, e
 // one are both ErrBadToken.
 func (t *Tokens) Authenticate(token string) (TokenRecord, error) {
 	sum := sha256.Sum256([]byte(token))
-	h := hex.EncodeToString(sum[:])
+	return t.byHash(hex.EncodeToString(sum[:]))
+}
+
+// byHash returns the unexpired record whose token has the SHA-256 h (hex),
+// or ErrBadToken.
+func (t *Tokens) byHash(h string) (TokenRecord, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if err := t.reloadLocked(); err != nil {

@@ -65,6 +65,7 @@ type config struct {
 	// crawls name (crawler.Secrets); "" means DATA/secrets.
 	SecretsDir  string
 	Listen      string
+	PublicURL   string // the URL investigators reach the API at (VIGIL_PUBLIC_URL); https makes cookies Secure
 	TorSOCKS    string
 	TorConfig   string // extra torrc lines for the managed tor (tests: a private network)
 	Direct      bool
@@ -123,6 +124,7 @@ func (c *config) registerProcess(f *pflag.FlagSet) {
 
 func (c *config) registerAPI(f *pflag.FlagSet) {
 	f.StringVar(&c.Listen, "listen", "127.0.0.1:8080", "address of the API and web page (non-loopback requires VIGIL_TOKEN)")
+	f.StringVar(&c.PublicURL, "public-url", "", "URL investigators reach the page at, e.g. behind a TLS proxy (env VIGIL_PUBLIC_URL); https marks the session cookie Secure, as a non-loopback --listen does")
 	f.IntVar(&c.BatchSize, "batch-size", workflows.DefaultBatchSize, "pages per crawl batch activity (crawls started here)")
 	f.DurationVar(&c.HeartbeatTimeout, "heartbeat-timeout", workflows.DefaultHeartbeatTimeout, "how soon a crawl batch whose worker died is retried (new crawls)")
 }
@@ -138,6 +140,9 @@ func (c *config) readEnv(cmd *cobra.Command) error {
 	unset := func(name string) bool { return f.Lookup(name) != nil && !f.Changed(name) }
 	if v := os.Getenv("VIGIL_DATA"); v != "" && unset("data") {
 		c.DataDir = v
+	}
+	if v := os.Getenv("VIGIL_PUBLIC_URL"); v != "" && unset("public-url") {
+		c.PublicURL = v
 	}
 	if v := os.Getenv("VIGIL_SECRETS"); v != "" && unset("secrets") {
 		c.SecretsDir = v

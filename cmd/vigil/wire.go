@@ -5,11 +5,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	sdkclient "go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
@@ -62,6 +61,9 @@ func (m *Main) checkConfig() error {
 			return usageError{err}
 		}
 		m.loopback, _ = web.IsLoopback(cfg.Listen)
+		if u, err := url.Parse(cfg.PublicURL); cfg.PublicURL != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil) {
+			return usagef("--public-url must be an http(s) URL with a host and no credentials")
+		}
 		if !m.loopback && cfg.Direct {
 			return usagef("--direct (lab mode: crawls reach this machine's loopback services) is refused with a non-loopback --listen %s: anyone who can reach the API could crawl the server's local services", cfg.Listen)
 		}
@@ -305,13 +307,15 @@ func (m *Main) startAPI(ctx context.Context) error {
 	}
 	m.ln = ln
 	wcfg := web.Config{Store: m.store, Captures: m.captures, Crawls: caseMgr.Guard(), Cases: caseMgr, Audit: m.audit, Secrets: m.secrets, Token: cfg.Token,
-		Tokens: m.tokens, RequireToken: !m.loopback, Logger: m.Logger, Matcher: &match.Matcher{Hasher: m.acts.Hasher, Index: m.store}}
+		Tokens: m.tokens, RequireToken: !m.loopback, Addr: ln.Addr().String(), SecureCookies: !m.loopback || strings.HasPrefix(cfg.PublicURL, "https:"),
+		Logger: m.Logger, Matcher: &match.Matcher{Hasher: m.acts.Hasher, Index: m.store}}
 	if m.lists != nil {
 		wcfg.Watchlist = m.lists
 	}
-	api := &http.Server{Handler: web.New(wcfg), ReadHeaderTimeout: 10 * time.Second}
+	api := web.NewHTTPServer(web.New(wcfg))
 	m.serveErr = make(chan error, 1)
-	go func() { m.serveErr <- api.Serve(ln) }()
+	limited := web.LimitListener(ln, web.MaxConnsPerClient)
+	go func() { m.serveErr <- api.Serve(limited) }()
 	m.atClose(api.Close)
 	return nil
 }
