@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -21,16 +20,7 @@ import (
 // says it listens on 127.0.0.1:8080.
 func openServer(t *testing.T) (*Server, *audit.Log) {
 	t.Helper()
-	dir := t.TempDir()
-	log, err := audit.Open(filepath.Join(dir, "audit.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { log.Close() })
-	ts, err := OpenTokens(filepath.Join(dir, "tokens.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	log, ts := logAndTokens(t)
 	return New(Config{Store: fakeStore{}, Crawls: fakeCrawls{}, Audit: log, Tokens: ts, Addr: "127.0.0.1:8080"}), log
 }
 

@@ -63,7 +63,9 @@ type fixture struct {
 	tokens map[string]string // role → token
 }
 
-func newFixture(t *testing.T, require bool) *fixture {
+// logAndTokens opens an audit log and an empty token store in a new
+// directory.
+func logAndTokens(t *testing.T) (*audit.Log, *Tokens) {
 	t.Helper()
 	dir := t.TempDir()
 	log, err := audit.Open(filepath.Join(dir, "audit.log"))
@@ -75,6 +77,12 @@ func newFixture(t *testing.T, require bool) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return log, ts
+}
+
+func newFixture(t *testing.T, require bool) *fixture {
+	t.Helper()
+	log, ts := logAndTokens(t)
 	f := &fixture{log: log, tokens: map[string]string{}}
 	for _, r := range []Role{RoleViewer, RoleInvestigator, RoleAnalyst, RoleAdmin} {
 		tok, _, err := ts.Create(r.String()+"-user", r, time.Hour)
