@@ -14,17 +14,17 @@ type CrawlRequest struct {
 	// Robots is the crawl's robots.txt policy: "obey" or "ignore" (""
 	// means ignore). It is recorded with the crawl.
 	Robots string `json:"robots,omitempty"`
-	// CookieFile is the path, on the machine of the crawl workers, of a
-	// Netscape cookies.txt file (mode 0600) whose cookies the crawl sends:
-	// a logged-in session. Only the path travels; the cookies stay in the
-	// file and out of logs, history and the index.
-	CookieFile string `json:"cookie_file,omitempty"`
-	// LoginFile is the path, on the machine of the crawl workers, of a
-	// login form recipe (YAML, docs/login.md): the crawl logs in with it and
-	// again whenever the session expires. Only the path travels; the
-	// credentials it names stay in the workers' environment or in files of
-	// mode 0600.
-	LoginFile string `json:"login_file,omitempty"`
+	// Cookies names a Netscape cookies.txt file of a logged-in session that
+	// an admin stored (SecretCookies); the crawl sends its cookies. Only the
+	// name travels; the cookies stay in the secret store, out of logs,
+	// history and the index.
+	Cookies string `json:"cookies,omitempty"`
+	// Login names a login form recipe an admin stored (SecretLogin,
+	// docs/login.md): the crawl logs in with it and again whenever the
+	// session expires. Only the name travels; the credentials the recipe
+	// names stay in the crawl workers' environment (VIGIL_LOGIN_*) or in
+	// the secret store.
+	Login string `json:"login,omitempty"`
 }
 
 // CrawlStatus is where a crawl stands.

@@ -16,6 +16,8 @@ const (
 	EFORBIDDEN    = "forbidden"
 	EUNAVAILABLE  = "unavailable" // a dependency (index, Temporal, Tor) is down: retry later
 	ETOOLARGE     = "too_large"
+	ETIMEOUT      = "timeout"           // the request (its body) did not arrive in time
+	ETOOMANY      = "too_many_requests" // a client is throttled: wait, then retry
 )
 
 // Error is an error with a code and a message fit for an investigator.

@@ -64,6 +64,11 @@ type Activities struct {
 	// evidence's.
 	ImageStore EvidenceArchive
 
+	// Secrets holds the login recipes, cookie files and credentials that
+	// crawls name (CrawlRequest.Login, CrawlRequest.Cookies); required for
+	// a crawl that names one.
+	Secrets *crawler.Secrets
+
 	// sessions holds the login session of each crawl with a login recipe
 	// (crawl ID → *crawler.Session), shared by its batches on this worker.
 	sessions sync.Map
@@ -94,25 +99,49 @@ func invalid(format string, args ...any) error {
 	return temporal.NewNonRetryableApplicationError(msg, workflows.ErrorTypeInvalid, nil)
 }
 
+// errLegacyPath is why a crawl started with a path for its login recipe or
+// cookie file is refused.
+const errLegacyPath = "this crawl names its login recipe or cookie file by path, which is no longer accepted: " +
+	"an admin stores them (vigil secrets add login|cookies NAME FILE) and the crawl names them (vigil crawl --login NAME --cookies NAME)"
+
+// checkSecrets refuses a crawl whose stored cookie file or login recipe
+// cannot be read, whose recipe logs in to none of hosts, or that names
+// either by path.
+func (a *Activities) checkSecrets(in workflows.StartCrawlInput, hosts []string) error {
+	if in.CookieFile != "" || in.LoginFile != "" {
+		return invalid(errLegacyPath)
+	}
+	if in.Cookies == "" && in.Login == "" {
+		return nil
+	}
+	if a.Secrets == nil {
+		return invalid("this crawl worker has no secret store for login recipes and cookie files")
+	}
+	if in.Cookies != "" {
+		if _, err := a.Secrets.CookieJar(in.Cookies); err != nil {
+			return invalid("%v", err)
+		}
+	}
+	if in.Login != "" {
+		l, err := a.Secrets.Login(in.Login)
+		if err != nil {
+			return invalid("%v", err)
+		}
+		if !slices.ContainsFunc(hosts, func(h string) bool { return strings.EqualFold(h, l.Host()) }) {
+			return invalid("login recipe %q logs in to %s, which is not among the crawl's sites %v", in.Login, l.Host(), hosts)
+		}
+	}
+	return nil
+}
+
 // StartCrawl validates the seeds and records the crawl's initial frontier.
 func (a *Activities) StartCrawl(ctx context.Context, in workflows.StartCrawlInput) (workflows.StartCrawlResult, error) {
 	scope, reqs, err := crawler.ScopeFor(in.Seeds)
 	if err != nil {
 		return workflows.StartCrawlResult{}, invalid("%v", err)
 	}
-	if in.CookieFile != "" {
-		if _, err := crawler.LoadCookieJar(in.CookieFile); err != nil {
-			return workflows.StartCrawlResult{}, invalid("%v", err)
-		}
-	}
-	if in.LoginFile != "" {
-		l, err := crawler.LoadLogin(in.LoginFile)
-		if err != nil {
-			return workflows.StartCrawlResult{}, invalid("%v", err)
-		}
-		if !slices.ContainsFunc(scope.Hosts, func(h string) bool { return strings.EqualFold(h, l.Host()) }) {
-			return workflows.StartCrawlResult{}, invalid("login recipe %s logs in to %s, which is not among the crawl's sites %v", in.LoginFile, l.Host(), scope.Hosts)
-		}
+	if err := a.checkSecrets(in, scope.Hosts); err != nil {
+		return workflows.StartCrawlResult{}, err
 	}
 	// Refuse to start without a usable network configuration.
 	if _, err := a.Transport(in.CrawlID); err != nil {
@@ -124,7 +153,7 @@ func (a *Activities) StartCrawl(ctx context.Context, in workflows.StartCrawlInpu
 	}
 	q, err := a.State.Start(crawlstate.Meta{
 		CrawlID: in.CrawlID, CaseID: in.CaseID, Seeds: in.Seeds, Hosts: scope.Hosts,
-		MaxDepth: in.MaxDepth, Robots: in.Robots, CookieFile: in.CookieFile, LoginFile: in.LoginFile, Created: time.Now().UTC(),
+		MaxDepth: in.MaxDepth, Robots: in.Robots, Cookies: in.Cookies, Login: in.Login, Created: time.Now().UTC(),
 	}, seeds)
 	if err != nil {
 		return workflows.StartCrawlResult{}, err

@@ -93,14 +93,20 @@ func (a *Activities) newBatch(ctx context.Context, in workflows.CrawlBatchInput)
 	cfg.Transport = transport
 	cfg.MaxDepth = meta.MaxDepth
 	cfg.ObeyRobots = meta.Robots == workflows.RobotsObey
-	if meta.CookieFile != "" {
-		// Read again for every batch: an investigator may refresh the file.
-		if cfg.Jar, err = crawler.LoadCookieJar(meta.CookieFile); err != nil {
+	if meta.CookieFile != "" || meta.LoginFile != "" {
+		return nil, invalid(errLegacyPath)
+	}
+	if (meta.Cookies != "" || meta.Login != "") && a.Secrets == nil {
+		return nil, invalid("this crawl worker has no secret store for login recipes and cookie files")
+	}
+	if meta.Cookies != "" {
+		// Read again for every batch: an admin may refresh the file.
+		if cfg.Jar, err = a.Secrets.CookieJar(meta.Cookies); err != nil {
 			return nil, invalid("%v", err)
 		}
 	}
-	if meta.LoginFile != "" {
-		if cfg.Session, err = a.session(in.CrawlID, meta.LoginFile, cfg.Jar); err != nil {
+	if meta.Login != "" {
+		if cfg.Session, err = a.session(in.CrawlID, meta.Login, cfg.Jar); err != nil {
 			return nil, invalid("%v", err)
 		}
 	}
@@ -299,14 +305,14 @@ func (b *batch) commit(remaining []crawler.Request, stats crawler.Stats, commit 
 	return res, nil
 }
 
-// session returns the crawl's login session, reading its recipe (and the
-// credentials it names) when this worker has none yet; jar, when set, holds
+// session returns the crawl's login session, reading its stored recipe (and
+// the credentials it names) when this worker has none yet; jar, when set, holds
 // the cookies the session starts from.
 func (a *Activities) session(crawlID, recipe string, jar http.CookieJar) (*crawler.Session, error) {
 	if s, ok := a.sessions.Load(crawlID); ok {
 		return s.(*crawler.Session), nil
 	}
-	l, err := crawler.LoadLogin(recipe)
+	l, err := a.Secrets.Login(recipe)
 	if err != nil {
 		return nil, err
 	}

@@ -7,8 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -16,13 +14,14 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"vigil"
+	"vigil/crawler"
 	"vigil/crawler/loginfixture"
 	"vigil/workflows"
 )
 
 // TestCrawlBatchesLogInWithARecipe crawls a forum whose sessions last five
-// pages, in batches of eight, with a login recipe: the recipe's path (not
-// its credentials) is recorded, every members-only page is captured and
+// pages, in batches of eight, with a stored login recipe: the recipe's name
+// (not its credentials) is recorded, every members-only page is captured and
 // indexed as a member sees it, the session is logged in again after each
 // expiry, and the password is in neither the logs nor the index. A recipe
 // whose site is not crawled, or whose password is wrong, fails without
@@ -32,37 +31,40 @@ func TestCrawlBatchesLogInWithARecipe(t *testing.T) {
 	forum := loginfixture.New("bob", password, 30, 5)
 	srv := httptest.NewServer(forum)
 	defer srv.Close()
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "pw"), []byte(password), 0o600); err != nil {
+	secrets := &crawler.Secrets{Dir: t.TempDir(), Getenv: func(k string) string {
+		return map[string]string{"VIGIL_LOGIN_FORUM_USER": "bob"}[k]
+	}}
+	ctx := context.Background()
+	if _, err := secrets.PutSecret(ctx, vigil.SecretCredential, "pw", []byte(password)); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("VIGIL_TEST_FORUM_USER", "bob")
-	recipe := filepath.Join(dir, "forum.yaml")
-	os.WriteFile(recipe, []byte(fmt.Sprintf(`url: %s/login
+	if _, err := secrets.PutSecret(ctx, vigil.SecretLogin, "forum", []byte(fmt.Sprintf(`url: %s/login
 fields: {remember: "yes"}
 credentials:
-  user: {env: VIGIL_TEST_FORUM_USER}
+  user: {env: VIGIL_LOGIN_FORUM_USER}
   pass: {file: pw}
 success: {text: Logged in as}
-`, srv.URL)), 0o644)
+`, srv.URL))); err != nil {
+		t.Fatal(err)
+	}
 
 	a := newActivities(t)
+	a.Secrets = secrets
 	logs := &syncBuffer{}
 	a.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	ctx := context.Background()
 	nonRetryable := func(err error) bool {
 		var appErr *temporal.ApplicationError
 		return errors.As(err, &appErr) && appErr.NonRetryable()
 	}
-	if _, err := a.StartCrawl(ctx, workflows.StartCrawlInput{CrawlID: "other", Seeds: []string{"http://127.0.0.1:1/"}, LoginFile: recipe}); !nonRetryable(err) || !strings.Contains(err.Error(), "not among the crawl's sites") {
+	if _, err := a.StartCrawl(ctx, workflows.StartCrawlInput{CrawlID: "other", Seeds: []string{"http://127.0.0.1:1/"}, Login: "forum"}); !nonRetryable(err) || !strings.Contains(err.Error(), "not among the crawl's sites") {
 		t.Errorf("a recipe for a site the crawl does not visit: %v", err)
 	}
 
-	if _, err := a.StartCrawl(ctx, workflows.StartCrawlInput{CrawlID: "f", Seeds: []string{srv.URL + "/"}, MaxDepth: -1, LoginFile: recipe}); err != nil {
+	if _, err := a.StartCrawl(ctx, workflows.StartCrawlInput{CrawlID: "f", Seeds: []string{srv.URL + "/"}, MaxDepth: -1, Login: "forum"}); err != nil {
 		t.Fatal(err)
 	}
-	if meta, err := a.State.Meta("f"); err != nil || meta.LoginFile != recipe {
-		t.Fatalf("metadata login file = %q, %v", meta.LoginFile, err)
+	if meta, err := a.State.Meta("f"); err != nil || meta.Login != "forum" {
+		t.Fatalf("metadata login recipe = %q, %v", meta.Login, err)
 	}
 	indexed := 0
 	for batch := 1; batch < 100; batch++ {
@@ -104,8 +106,10 @@ success: {text: Logged in as}
 	}
 
 	// A wrong password fails the batch for good, saying why.
-	os.WriteFile(filepath.Join(dir, "pw"), []byte("not-"+password), 0o600)
-	if _, err := a.StartCrawl(ctx, workflows.StartCrawlInput{CrawlID: "g", Seeds: []string{srv.URL + "/"}, LoginFile: recipe}); err != nil {
+	if _, err := secrets.PutSecret(ctx, vigil.SecretCredential, "pw", []byte("not-"+password)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.StartCrawl(ctx, workflows.StartCrawlInput{CrawlID: "g", Seeds: []string{srv.URL + "/"}, Login: "forum"}); err != nil {
 		t.Fatal(err)
 	}
 	_, err := a.CrawlBatch(ctx, workflows.CrawlBatchInput{CrawlID: "g", Batch: 1, MaxPages: 8})

@@ -7,42 +7,16 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"time"
 )
 
-// LoadCookieJar reads a Netscape cookies.txt file (as browsers' export
-// extensions and curl write it) into a new cookie jar. The file holds
-// session credentials, so it must not be readable by group or others (mode
-// 0600 or stricter); LoadCookieJar refuses it otherwise. Errors name the
-// file and line, never a cookie's value.
-func LoadCookieJar(path string) (http.CookieJar, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("cookie file: %w", err)
-	}
-	if fi.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("cookie file %s is readable by others (mode %v): chmod 600 it", path, fi.Mode().Perm())
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("cookie file: %w", err)
-	}
-	defer f.Close()
-	jar, err := ParseCookies(f)
-	if err != nil {
-		return nil, fmt.Errorf("cookie file %s: %w", path, err)
-	}
-	return jar, nil
-}
-
 // ParseCookies reads Netscape cookies.txt lines into a new cookie jar:
 // domain, include-subdomains flag, path, secure flag, expiry (Unix seconds,
 // 0 for a session cookie), name, value, separated by tabs. Comments and
 // blank lines are skipped; "#HttpOnly_" prefixes are understood. Expired
-// cookies are dropped.
+// cookies are dropped. Errors name lines, never what they hold.
 func ParseCookies(r io.Reader) (http.CookieJar, error) {
 	jar, err := cookiejar.New(nil)
 	if err != nil {
@@ -71,7 +45,7 @@ func ParseCookies(r io.Reader) (http.CookieJar, error) {
 		secure := strings.EqualFold(f[3], "TRUE")
 		exp, err := strconv.ParseInt(f[4], 10, 64)
 		if err != nil {
-			return nil, fmt.Errorf("line %d: expiry %q is not Unix seconds", n, f[4])
+			return nil, fmt.Errorf("line %d: the expiry is not Unix seconds", n)
 		}
 		c := &http.Cookie{Name: f[5], Value: f[6], Path: f[2], Secure: secure, HttpOnly: httpOnly}
 		if strings.EqualFold(f[1], "TRUE") {

@@ -11,10 +11,12 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"vigil"
 )
 
 // TestCrawlWithImportedCookies serves a forum that answers only to a session
-// cookie: crawled with a jar loaded from a cookies.txt file, every page is
+// cookie: crawled with a jar loaded from a stored cookies.txt file, every page is
 // the member's page; without it, the login page.
 func TestCrawlWithImportedCookies(t *testing.T) {
 	var members atomic.Int64
@@ -29,20 +31,24 @@ func TestCrawlWithImportedCookies(t *testing.T) {
 	}))
 	defer srv.Close()
 	u, _ := url.Parse(srv.URL)
-	file := filepath.Join(t.TempDir(), "cookies.txt")
+	store := &Secrets{Dir: t.TempDir()}
 	txt := "# Netscape HTTP Cookie File\n\n" +
 		u.Hostname() + "\tFALSE\t/\tFALSE\t0\tforum_session\ts3cr3t\n" +
 		"#HttpOnly_" + u.Hostname() + "\tFALSE\t/\tFALSE\t1\texpired\tgone\n"
-	if err := os.WriteFile(file, []byte(txt), 0o644); err != nil {
+	if _, err := store.PutSecret(context.Background(), vigil.SecretCookies, "forum", []byte(txt)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := LoadCookieJar(file); err == nil || !strings.Contains(err.Error(), "chmod 600") {
+	file := filepath.Join(store.Dir, "cookies", "forum")
+	if err := os.Chmod(file, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.CookieJar("forum"); err == nil || !strings.Contains(err.Error(), "chmod 600") {
 		t.Fatalf("a world-readable cookie file was accepted: %v", err)
 	}
 	if err := os.Chmod(file, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	jar, err := LoadCookieJar(file)
+	jar, err := store.CookieJar("forum")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +72,7 @@ func TestParseCookiesRejectsMalformedLines(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "line 1") {
 		t.Fatalf("malformed line: %v", err)
 	}
-	_, err = ParseCookies(strings.NewReader("example.onion\tFALSE\t/\tFALSE\tsoon\tsid\tVALUE\n"))
+	_, err = ParseCookies(strings.NewReader("example.onion\tFALSE\t/\tFALSE\tsoon-VALUE\tsid\tVALUE\n"))
 	if err == nil || strings.Contains(err.Error(), "VALUE") {
 		t.Fatalf("bad expiry: %v (must fail without echoing the value)", err)
 	}

@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
-	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,6 +20,8 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/andybalholm/cascadia"
 	"gopkg.in/yaml.v3"
+
+	"vigil"
 )
 
 // LoginRecipe is a per-site login form recipe, as read from a YAML file
@@ -34,7 +38,8 @@ type LoginRecipe struct {
 	// are sent as the page gives them.
 	Fields map[string]string `yaml:"fields"`
 	// Credentials maps form field names to where their values come from:
-	// an environment variable of the crawl worker or a file of mode 0600.
+	// a VIGIL_LOGIN_ environment variable of the crawl workers or a
+	// credential an admin stored.
 	Credentials map[string]Secret `yaml:"credentials"`
 	// Success is checked on the page the form post lands on; a failed
 	// check fails the login. Required.
@@ -52,12 +57,18 @@ type LoginRecipe struct {
 }
 
 // Secret says where one credential comes from: exactly one of Env (an
-// environment variable of the process that crawls) or File (a file of mode
-// 0600 or stricter; one trailing newline is dropped).
+// environment variable of the crawl workers whose name starts with
+// LoginEnvPrefix) or File (the name of a credential an admin stored,
+// vigil.SecretCredential: never a path; one trailing newline is dropped).
 type Secret struct {
 	Env  string `yaml:"env"`
 	File string `yaml:"file"`
 }
+
+// LoginEnvPrefix starts the name of every environment variable a recipe
+// may take a credential from, so that no recipe can read the rest of the
+// workers' environment (VIGIL_TOKEN, Elasticsearch passwords).
+const LoginEnvPrefix = "VIGIL_LOGIN_"
 
 // Check is a test of a parsed HTML page. Every condition set must hold; an
 // empty Check is not allowed where a check is required.
@@ -91,48 +102,66 @@ func (l *Login) GoString() string { return l.String() }
 // Host is the host (host:port) the recipe logs in to.
 func (l *Login) Host() string { return l.page.Host }
 
-// LoadLogin reads a login recipe from a YAML file and its credentials from
-// the environment and from their files. Relative credential file paths are
-// relative to the recipe's directory. Errors name fields, variables and
-// files, never a credential's value.
-func LoadLogin(path string) (*Login, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("login recipe: %w", err)
-	}
-	l, err := ParseLogin(data, filepath.Dir(path), os.Getenv)
-	if err != nil {
-		return nil, fmt.Errorf("login recipe %s: %w", path, err)
-	}
-	return l, nil
+// CheckRecipe parses a recipe and checks where its credentials come from
+// without reading them: what an admin's upload must pass. Errors never
+// quote the recipe's values.
+func CheckRecipe(data []byte) error {
+	_, _, err := parseRecipe(data)
+	return err
 }
 
-// ParseLogin parses a recipe; dir resolves relative credential files and
-// getenv reads environment variables.
-func ParseLogin(data []byte, dir string, getenv func(string) string) (*Login, error) {
+// parseRecipe parses and checks a recipe: an http(s) URL, a success check,
+// valid CSS selectors and credentials that each name a VIGIL_LOGIN_
+// variable or a stored credential.
+func parseRecipe(data []byte) (LoginRecipe, *url.URL, error) {
 	var r LoginRecipe
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&r); err != nil {
-		return nil, fmt.Errorf("not a login recipe: %w", err)
+		return r, nil, fmt.Errorf("not a login recipe: %s", quietYAML(err))
 	}
 	u, err := url.Parse(strings.TrimSpace(r.URL))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("url %q is not an http(s) URL", r.URL)
+		return r, nil, errors.New("url is not an http(s) URL with a host")
 	}
 	if r.Success.empty() {
-		return nil, errors.New("no success check: set success.selector, success.text, success.absent_selector or success.absent_text")
+		return r, nil, errors.New("no success check: set success.selector, success.text, success.absent_selector or success.absent_text")
 	}
 	if len(r.Credentials) == 0 {
-		return nil, errors.New("no credentials: map the form's fields to {env: VAR} or {file: PATH}")
+		return r, nil, errors.New("no credentials: map the form's fields to {env: " + LoginEnvPrefix + "VAR} or {file: NAME}")
 	}
 	for _, sel := range []string{r.Form, r.Success.Selector, r.Success.AbsentSelector, r.LoggedOut.Selector, r.LoggedOut.AbsentSelector} {
 		if sel == "" {
 			continue
 		}
 		if _, err := cascadia.ParseGroup(sel); err != nil {
-			return nil, fmt.Errorf("CSS selector %q: %v", sel, err)
+			return r, nil, fmt.Errorf("CSS selector %q: %v", sel, err)
 		}
+	}
+	for field, s := range r.Credentials {
+		if err := s.check(); err != nil {
+			return r, nil, fmt.Errorf("credential for field %q: %w", field, err)
+		}
+	}
+	return r, u, nil
+}
+
+// quietYAML is the text of a YAML decoding error without the values it
+// quotes (yaml.v3 puts them between backquotes): a recipe's errors must
+// not echo what the file holds.
+func quietYAML(err error) string {
+	return backquoted.ReplaceAllString(err.Error(), "a value")
+}
+
+var backquoted = regexp.MustCompile("`[^`]*`")
+
+// ParseLogin parses a recipe and reads its credentials: variables through
+// getenv, stored credentials from the directory credentials (one file per
+// name). Errors name fields, variables and credentials, never a value.
+func ParseLogin(data []byte, credentials string, getenv func(string) string) (*Login, error) {
+	r, u, err := parseRecipe(data)
+	if err != nil {
+		return nil, err
 	}
 	l := &Login{recipe: r, page: u, secrets: map[string]string{}, avoid: DefaultAvoid}
 	if r.Avoid != nil {
@@ -144,7 +173,7 @@ func ParseLogin(data []byte, dir string, getenv func(string) string) (*Login, er
 		}
 	}
 	for field, s := range r.Credentials {
-		v, err := s.read(dir, getenv)
+		v, err := s.read(credentials, getenv)
 		if err != nil {
 			return nil, fmt.Errorf("credential for field %q: %w", field, err)
 		}
@@ -153,42 +182,51 @@ func ParseLogin(data []byte, dir string, getenv func(string) string) (*Login, er
 	return l, nil
 }
 
-func (s Secret) read(dir string, getenv func(string) string) (string, error) {
+// check refuses a source that is not exactly one VIGIL_LOGIN_ variable or
+// one stored credential's name.
+func (s Secret) check() error {
 	switch {
 	case s.Env != "" && s.File != "":
-		return "", errors.New("set env or file, not both")
+		return errors.New("set env or file, not both")
 	case s.Env != "":
+		if !strings.HasPrefix(s.Env, LoginEnvPrefix) || len(s.Env) == len(LoginEnvPrefix) ||
+			strings.ContainsFunc(s.Env, func(r rune) bool { return !(r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_') }) {
+			return fmt.Errorf("environment variable %q is refused: recipes read only variables named %sNAME (upper case, digits, _)", s.Env, LoginEnvPrefix)
+		}
+		return nil
+	case s.File != "":
+		if err := vigil.CheckSecretName(s.File); err != nil {
+			return fmt.Errorf("file: %s (it names a credential stored with `vigil secrets add credential NAME FILE`)", vigil.ErrorMessage(err))
+		}
+		return nil
+	}
+	return errors.New("set env or file")
+}
+
+// read returns the credential's value: the variable's, or the stored
+// credential's (dir/NAME, mode 0600 or stricter).
+func (s Secret) read(dir string, getenv func(string) string) (string, error) {
+	if err := s.check(); err != nil {
+		return "", err
+	}
+	if s.Env != "" {
 		v := getenv(s.Env)
 		if v == "" {
-			return "", fmt.Errorf("environment variable %s is not set (it must be set for the crawl worker)", s.Env)
-		}
-		return v, nil
-	case s.File != "":
-		p := s.File
-		if !filepath.IsAbs(p) {
-			p = filepath.Join(dir, p)
-		}
-		fi, err := os.Stat(p)
-		if err != nil {
-			return "", err
-		}
-		if !fi.Mode().IsRegular() {
-			return "", fmt.Errorf("%s is not a regular file", p)
-		}
-		if fi.Mode().Perm()&0o077 != 0 {
-			return "", fmt.Errorf("credential file %s is readable by others (mode %v): chmod 600 it", p, fi.Mode().Perm())
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return "", err
-		}
-		v := strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
-		if v == "" {
-			return "", fmt.Errorf("credential file %s is empty", p)
+			return "", fmt.Errorf("environment variable %s is not set (it must be set for the crawl workers)", s.Env)
 		}
 		return v, nil
 	}
-	return "", errors.New("set env or file")
+	b, err := readPrivate(filepath.Join(dir, s.File), "credential "+strconv.Quote(s.File), maxCredential)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("no credential named %q: an admin stores it with `vigil secrets add credential %s FILE`", s.File, s.File)
+	} else if err != nil {
+		return "", err
+	}
+	v := strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
+	if v == "" {
+		return "", fmt.Errorf("credential %q is empty", s.File)
+	}
+	return v, nil
 }
 
 func (c Check) empty() bool {

@@ -12,51 +12,48 @@ import (
 	"sync"
 	"testing"
 
+	"vigil"
 	"vigil/crawler/loginfixture"
 )
 
 const testPassword = "pw-Zq81-never-anywhere"
 
-// writeRecipe writes a recipe whose password comes from a file of mode
-// passMode and whose user name comes from FORUM_USER; extra is appended.
-func writeRecipe(t *testing.T, loginURL string, passMode os.FileMode, extra string) string {
+// writeRecipe stores, in a new secret store, the recipe "forum" whose
+// password is the credential "pass" (a file of mode passMode) and whose
+// user name comes from VIGIL_LOGIN_FORUM_USER; extra is appended.
+func writeRecipe(t *testing.T, loginURL string, passMode os.FileMode, extra string) *Secrets {
 	t.Helper()
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "pass"), []byte(testPassword+"\n"), passMode); err != nil {
+	s := &Secrets{Dir: t.TempDir(), Getenv: func(k string) string {
+		if k == "VIGIL_LOGIN_FORUM_USER" {
+			return "alice"
+		}
+		return ""
+	}}
+	if _, err := s.PutSecret(context.Background(), vigil.SecretCredential, "pass", []byte(testPassword+"\n")); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Chmod(filepath.Join(dir, "pass"), passMode); err != nil {
+	if err := os.Chmod(filepath.Join(s.Dir, "credential", "pass"), passMode); err != nil {
 		t.Fatal(err)
 	}
 	recipe := fmt.Sprintf(`url: %s
 fields:
   remember: "yes"
 credentials:
-  user: {env: FORUM_USER}
+  user: {env: VIGIL_LOGIN_FORUM_USER}
   pass: {file: pass}
 success:
   selector: a[href="/logout"]
   absent_text: Invalid user name
 %s`, loginURL, extra)
-	path := filepath.Join(dir, "recipe.yaml")
-	if err := os.WriteFile(path, []byte(recipe), 0o644); err != nil {
+	if _, err := s.PutSecret(context.Background(), vigil.SecretLogin, "forum", []byte(recipe)); err != nil {
 		t.Fatal(err)
 	}
-	return path
+	return s
 }
 
-func loadTestLogin(t *testing.T, path string) *Login {
+func loadTestLogin(t *testing.T, s *Secrets) *Login {
 	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := ParseLogin(data, filepath.Dir(path), func(k string) string {
-		if k == "FORUM_USER" {
-			return "alice"
-		}
-		return ""
-	})
+	l, err := s.Login("forum")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,24 +183,31 @@ func TestLoginRecipeRefusals(t *testing.T) {
 	srv := httptest.NewServer(forum)
 	defer srv.Close()
 
-	t.Setenv("FORUM_USER", "alice")
-	if _, err := LoadLogin(writeRecipe(t, srv.URL+"/login", 0o644, "")); err == nil || !strings.Contains(err.Error(), "chmod 600") {
+	if _, err := writeRecipe(t, srv.URL+"/login", 0o644, "").Login("forum"); err == nil || !strings.Contains(err.Error(), "chmod 600") {
 		t.Errorf("a world-readable password file was accepted: %v", err)
 	} else if strings.Contains(err.Error(), testPassword) {
 		t.Errorf("error quotes the password: %v", err)
 	}
-	t.Setenv("FORUM_USER", "")
-	if _, err := LoadLogin(writeRecipe(t, srv.URL+"/login", 0o600, "")); err == nil || !strings.Contains(err.Error(), "FORUM_USER") {
+	unset := writeRecipe(t, srv.URL+"/login", 0o600, "")
+	unset.Getenv = func(string) string { return "" }
+	if _, err := unset.Login("forum"); err == nil || !strings.Contains(err.Error(), "VIGIL_LOGIN_FORUM_USER") {
 		t.Errorf("an unset environment variable was accepted: %v", err)
 	}
 	for _, bad := range []string{
-		"url: ftp://x/\ncredentials: {p: {env: X}}\nsuccess: {text: hi}\n",
-		"url: http://x/login\ncredentials: {p: {env: X}}\n",
+		"url: ftp://x/\ncredentials: {p: {env: VIGIL_LOGIN_X}}\nsuccess: {text: hi}\n",
+		"url: http://x/login\ncredentials: {p: {env: VIGIL_LOGIN_X}}\n",
 		"url: http://x/login\nsuccess: {text: hi}\n",
-		"url: http://x/login\ncredentials: {p: {env: X}}\nsuccess: {text: hi}\nsucess_typo: 1\n",
-		"url: http://x/login\ncredentials: {p: {env: X, file: y}}\nsuccess: {text: hi}\n",
-		"url: http://x/login\ncredentials: {p: {env: X}}\nsuccess: {selector: 'a[[['}\n",
+		"url: http://x/login\ncredentials: {p: {env: VIGIL_LOGIN_X}}\nsuccess: {text: hi}\nsucess_typo: 1\n",
+		"url: http://x/login\ncredentials: {p: {env: VIGIL_LOGIN_X, file: y}}\nsuccess: {text: hi}\n",
+		"url: http://x/login\ncredentials: {p: {env: VIGIL_LOGIN_X}}\nsuccess: {selector: 'a[[['}\n",
 		"- not a mapping\n",
+		"url: http://x/login\ncredentials: {p: {env: VIGIL_TOKEN}}\nsuccess: {text: hi}\n",
+		"url: http://x/login\ncredentials: {p: {env: HOME}}\nsuccess: {text: hi}\n",
+		"url: http://x/login\ncredentials: {p: {env: VIGIL_LOGIN_}}\nsuccess: {text: hi}\n",
+		"url: http://x/login\ncredentials: {p: {env: vigil_login_x}}\nsuccess: {text: hi}\n",
+		"url: http://x/login\ncredentials: {p: {file: ../keys/evidence.key}}\nsuccess: {text: hi}\n",
+		"url: http://x/login\ncredentials: {p: {file: /etc/passwd}}\nsuccess: {text: hi}\n",
+		"url: http://x/login\ncredentials: {p: {file: .hidden}}\nsuccess: {text: hi}\n",
 	} {
 		if _, err := ParseLogin([]byte(bad), t.TempDir(), func(string) string { return "v" }); err == nil {
 			t.Errorf("recipe accepted: %q", bad)
@@ -214,7 +218,7 @@ func TestLoginRecipeRefusals(t *testing.T) {
 	// ErrLogin before any page.
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "pass"), []byte("wrong-"+testPassword), 0o600)
-	recipe := fmt.Sprintf("url: %s/login\nfields: {remember: \"yes\"}\ncredentials: {user: {env: U}, pass: {file: pass}}\nsuccess: {selector: 'a[href=\"/logout\"]'}\n", srv.URL)
+	recipe := fmt.Sprintf("url: %s/login\nfields: {remember: \"yes\"}\ncredentials: {user: {env: VIGIL_LOGIN_U}, pass: {file: pass}}\nsuccess: {selector: 'a[href=\"/logout\"]'}\n", srv.URL)
 	l, err := ParseLogin([]byte(recipe), dir, func(string) string { return "alice" })
 	if err != nil {
 		t.Fatal(err)

@@ -457,3 +457,32 @@ spec:
 		}
 	}
 }
+
+// TestTorrcsRefuseInternalAddresses: every torrc the crawl workers' tor
+// clients use keeps tor's refusal of internal addresses on, explicitly, so
+// that a seed like http://127.0.0.1:PORT never reaches a local service
+// through tor (the managed tor's torrc is checked by crawler/tor/torproc's
+// tests on the private network).
+func TestTorrcsRefuseInternalAddresses(t *testing.T) {
+	k8s, err := os.ReadFile("k8s/config.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := os.ReadFile("torrc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, text := range map[string]string{"torrc": string(plain), "k8s/config.yaml": string(k8s)} {
+		set := map[string]string{}
+		for line := range strings.SplitSeq(text, "\n") {
+			if f := strings.Fields(line); len(f) == 2 && strings.HasPrefix(f[0], "Client") {
+				set[f[0]] = f[1]
+			}
+		}
+		for _, opt := range []string{"ClientRejectInternalAddresses", "ClientDNSRejectInternalAddresses"} {
+			if set[opt] != "1" {
+				t.Errorf("%s: %s is %q; want 1", name, opt, set[opt])
+			}
+		}
+	}
+}

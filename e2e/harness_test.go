@@ -61,12 +61,26 @@ func startUp(t testing.TB, extra ...string) *instance {
 	return startUpIn(t, t.TempDir(), extra...)
 }
 
+// startUpEnv is startUp with env ("NAME=value") added to the server's
+// environment.
+func startUpEnv(t testing.TB, env []string, extra ...string) *instance {
+	t.Helper()
+	return launchUp(t, t.TempDir(), env, extra...)
+}
+
 // startUpIn is startUp on the data directory data, which may hold the state
 // of an earlier `vigil up` (a restart).
 func startUpIn(t testing.TB, data string, extra ...string) *instance {
 	t.Helper()
+	return launchUp(t, data, nil, extra...)
+}
+
+// launchUp runs `vigil up` on data with env added to its environment.
+func launchUp(t testing.TB, data string, env []string, extra ...string) *instance {
+	t.Helper()
 	args := append([]string{"up", "--data", data, "--listen", "127.0.0.1:0", "--temporal-ui-port", "-1"}, extra...)
 	cmd := exec.Command(vigilBin, args...)
+	cmd.Env = append(os.Environ(), env...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

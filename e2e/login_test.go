@@ -19,13 +19,16 @@ import (
 	"vigil/crawler/loginfixture"
 )
 
-// TestCrawlLogsInToAForumThatExpiresSessions runs `vigil up --direct` and
-// `vigil crawl --login RECIPE` against a members-only forum whose sessions
-// last nine pages: every members-only page is indexed as a member sees it,
-// the crawler logged in again after sessions expired, and the password
-// (random for this run) is nowhere: not in the index (searched for), not in
-// any file of the data directory (Temporal's history included), not in the
-// process logs or the CLI's output.
+// TestCrawlLogsInToAForumThatExpiresSessions runs `vigil up --direct`,
+// stores a login recipe and the user name with `vigil secrets add`, and
+// runs `vigil crawl --login NAME` against a members-only forum whose
+// sessions last nine pages (the recipe takes the password from the
+// worker's VIGIL_LOGIN_FORUM_PASS; `--login PATH` is refused): every
+// members-only page is indexed as a member sees it, the crawler logged in
+// again after sessions expired, and the password (random for this run) is
+// nowhere: not in the index (searched for), not in any file of the data
+// directory (Temporal's history included), not in the process logs or the
+// CLI's output.
 func TestCrawlLogsInToAForumThatExpiresSessions(t *testing.T) {
 	t.Parallel()
 	raw := make([]byte, 12)
@@ -36,24 +39,36 @@ func TestCrawlLogsInToAForumThatExpiresSessions(t *testing.T) {
 	defer srv.Close()
 
 	dir := t.TempDir()
-	for name, v := range map[string]string{"user": "carol", "pass": password + "\n"} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(v), 0o600); err != nil {
-			t.Fatal(err)
-		}
+	user := filepath.Join(dir, "user")
+	if err := os.WriteFile(user, []byte("carol\n"), 0o600); err != nil {
+		t.Fatal(err)
 	}
 	recipe := filepath.Join(dir, "forum.yaml")
 	if err := os.WriteFile(recipe, []byte("url: "+srv.URL+"/login\n"+`form: "form#login"
 fields: {remember: "yes"}
 credentials:
-  user: {file: user}
-  pass: {file: pass}
+  user: {file: forum-user}
+  pass: {env: VIGIL_LOGIN_FORUM_PASS}
 success: {selector: 'a[href="/logout"]', absent_text: Invalid user name}
 `), 0o644); err != nil {
 		t.Fatal(err)
 	}
 
-	inst := startUp(t, "--direct", "--concurrency", "4", "--batch-size", "25")
-	out, errOut, code := runVigil(t, "crawl", "--server", inst.URL, "--case", "login-test", "--login", recipe,
+	// The password reaches the crawl worker through its environment only;
+	// the user name and the recipe are stored by name through the API.
+	inst := startUpEnv(t, []string{"VIGIL_LOGIN_FORUM_PASS=" + password}, "--direct", "--concurrency", "4", "--batch-size", "25")
+	for _, add := range [][]string{{"credential", "forum-user", user}, {"login", "forum", recipe}} {
+		if out, errOut, code := runVigil(t, append([]string{"secrets", "add", "--server", inst.URL}, add...)...); code != 0 {
+			t.Fatalf("vigil secrets add %v exited %d: %s %s", add, code, errOut, out)
+		}
+	}
+	if out, errOut, code := runVigil(t, "secrets", "list", "--server", inst.URL); code != 0 || !strings.Contains(out, "forum-user") || strings.Contains(out, "carol") {
+		t.Fatalf("vigil secrets list exited %d: %s %s", code, errOut, out)
+	}
+	if _, errOut, code := runVigil(t, "crawl", "--server", inst.URL, "--case", "login-test", "--login", recipe, srv.URL+"/"); code != 2 || !strings.Contains(errOut, "not a file") {
+		t.Fatalf("vigil crawl --login PATH exited %d: %s; want a usage error saying recipes are named", code, errOut)
+	}
+	out, errOut, code := runVigil(t, "crawl", "--server", inst.URL, "--case", "login-test", "--login", "forum",
 		"--depth", "-1", "--max-pages", "1000", "--wait", srv.URL+"/")
 	if code != 0 {
 		t.Fatalf("vigil crawl exited %d: %s\n%s", code, errOut, out)

@@ -620,7 +620,9 @@ func keys(m map[string]bool) []string {
 // bootstraps, as on a machine without Internet access: search answers at
 // once, and a crawl waits, saying "tor is still bootstrapping (NN%)",
 // without fetching or failing anything. Pointed at the private network, the
-// managed tor bootstraps and a crawl of an onion finishes.
+// managed tor bootstraps and a crawl of an onion finishes; a crawl seeded
+// at a canary on 127.0.0.1 fails both pages, tor refusing the private
+// address (issue 21, finding 9), and the canary sees nothing.
 func TestTorManagedTor(t *testing.T) {
 	tn := privateTor(t)
 	dir := t.TempDir()
@@ -668,6 +670,27 @@ func TestTorManagedTor(t *testing.T) {
 		}
 		if _, err := os.Stat(filepath.Join(inst.Data, "tor", "torrc")); err != nil {
 			t.Fatalf("the managed tor has no data directory under vigil's: %v", err)
+		}
+
+		// A seed on 127.0.0.1 in Tor mode: the private network's client
+		// defaults would let tor try it, the managed tor's own torrc
+		// (ClientRejectInternalAddresses 1) makes tor refuse it at once.
+		c, err := newTorCanary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.ln.Close()
+		id = torCrawlWait(t, inst, "http://127.0.0.1:"+c.Port()+"/seed", "http://localhost:"+c.Port()+"/seed")
+		getJSON(t, inst.URL, "/api/crawls/"+id, &st)
+		if st.State != "finished" || st.Indexed != 0 || st.Errors != 2 {
+			t.Fatalf("crawl of 127.0.0.1 and localhost through the managed tor = %+v; want finished with both seeds failed", st)
+		}
+		if conns := c.Conns(); len(conns) != 0 {
+			t.Fatalf("the canary on 127.0.0.1 saw %d connections through the managed tor: %v", len(conns), conns)
+		}
+		log, _ := os.ReadFile(filepath.Join(inst.Data, "tor", "notice.log"))
+		if !strings.Contains(string(log), "Rejecting SOCKS request for anonymous connection to private address") {
+			t.Fatalf("the managed tor does not say it refused the private address:\n%s", tail(string(log), 3000))
 		}
 	})
 }

@@ -217,7 +217,8 @@ func (a *Archive) EndBatch(crawlID string, batch int, run Run) error {
 	m := Manifest{
 		CaseID: run.CaseID, CrawlID: crawlID, LegalAuthority: a.authority(run.CaseID), Operator: a.cfg.Operator,
 		Seeds: run.Seeds, Scope: run.Scope, StartedAt: run.StartedAt.UTC(), EndedAt: time.Now().UTC(),
-		Tool: Tool{Name: a.cfg.ToolName, Version: a.cfg.ToolVersion, ConfigDigest: ConfigDigest(run.Scope)},
+		Tool:            Tool{Name: a.cfg.ToolName, Version: a.cfg.ToolVersion, ConfigDigest: ConfigDigest(run.Scope)},
+		RedactedHeaders: RedactedHeaders,
 	}
 	m.Scope.KeepImages = a.cfg.KeepImages
 	m.Scope.Images = ImagePolicy

@@ -48,10 +48,14 @@ type Manifest struct {
 	// EndedAt is the end of the latest batch written: the manifest is
 	// refreshed and signed again after every batch, so the last one
 	// describes the whole crawl.
-	EndedAt   time.Time  `json:"ended_at"`
-	Files     []FileInfo `json:"files"`
-	Counts    Counts     `json:"counts"`
-	PublicKey string     `json:"public_key"` // base64 of the Ed25519 public key that signs this manifest
+	EndedAt time.Time  `json:"ended_at"`
+	Files   []FileInfo `json:"files"`
+	Counts  Counts     `json:"counts"`
+	// RedactedHeaders names the HTTP headers whose cookie values the WARC
+	// records replace with RedactedValue (names and attributes kept): an
+	// undercover account's session is not evidence to hand over.
+	RedactedHeaders []string `json:"redacted_headers,omitempty"`
+	PublicKey       string   `json:"public_key"` // base64 of the Ed25519 public key that signs this manifest
 	// Amendments are changes made to the files after the crawl (image
 	// bytes purged), each with the file's SHA-256 before and after.
 	Amendments []Amendment `json:"amendments,omitempty"`

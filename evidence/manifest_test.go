@@ -342,3 +342,66 @@ func TestPurgeCrawlsRemovesThoseDirectoriesOnly(t *testing.T) {
 		t.Errorf("c2 after refused purges: %v", err)
 	}
 }
+
+// TestArchiveRedactsCookieValues: the WARC records keep the Set-Cookie and
+// Cookie headers with their cookie names and attributes, but no cookie
+// value (an undercover account's session), the records still verify, and
+// the manifest says which header values were redacted.
+func TestArchiveRedactsCookieValues(t *testing.T) {
+	a, _ := newTestArchive(t)
+	secrets := []string{"S3SSION-value-1", "remember-value-2", "sent-cookie-3", "sent-cookie-4"}
+	c := Capture{URL: "http://forumabc.onion/members", Status: 200,
+		RequestHeader: http.Header{"Cookie": {"sid=" + secrets[2] + "; pref=" + secrets[3]}},
+		Header: http.Header{"Content-Type": {"text/html"}, "Set-Cookie": {
+			"sid=" + secrets[0] + "; Path=/; HttpOnly", "remember=" + secrets[1] + "; Max-Age=3600; Secure",
+		}},
+		Body: []byte("<p>members</p>"), FetchedAt: time.Now()}
+	if _, err := a.WriteCapture("crawl-1", 0, c); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.EndBatch("crawl-1", 0, testRun); err != nil {
+		t.Fatal(err)
+	}
+	dir := a.CrawlDir("crawl-1")
+	m, _, err := ReadManifest(dir)
+	if err != nil || len(m.Files) != 1 {
+		t.Fatalf("manifest %+v, %v", m, err)
+	}
+	if strings.Join(m.RedactedHeaders, ",") != "Cookie,Set-Cookie" {
+		t.Errorf("manifest redacted_headers = %v; want Cookie and Set-Cookie", m.RedactedHeaders)
+	}
+	var resp, req *Record
+	for _, r := range readAll(t, filepath.Join(dir, m.Files[0].Name)) {
+		if err := r.Verify(); err != nil {
+			t.Errorf("record %s: %v", r.Type(), err)
+		}
+		for _, s := range secrets {
+			if bytes.Contains(r.Block, []byte(s)) {
+				t.Errorf("the %s record holds the cookie value %s", r.Type(), s)
+			}
+		}
+		switch r.Type() {
+		case "response":
+			resp = r
+		case "request":
+			req = r
+		}
+	}
+	if resp == nil || req == nil {
+		t.Fatal("no response or request record")
+	}
+	hr, _, err := resp.Response()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"sid=" + RedactedValue + "; Path=/; HttpOnly", "remember=" + RedactedValue + "; Max-Age=3600; Secure"}
+	if got := hr.Header.Values("Set-Cookie"); strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("Set-Cookie in the response record = %q; want %q", got, want)
+	}
+	if !bytes.Contains(req.Block, []byte("Cookie: sid="+RedactedValue+"; pref="+RedactedValue+"\r\n")) {
+		t.Errorf("request record:\n%s\nwant the Cookie header with its names and redacted values", req.Block)
+	}
+	if c.Header.Get("Set-Cookie") != "sid="+secrets[0]+"; Path=/; HttpOnly" {
+		t.Errorf("the caller's header was changed: %v", c.Header)
+	}
+}

@@ -387,7 +387,7 @@ func requestBlock(c Capture, u *url.URL) []byte {
 	}
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: %s\r\n", method, u.RequestURI(), u.Host)
-	h := c.RequestHeader.Clone()
+	h := redactCookies(c.RequestHeader)
 	if h != nil {
 		h.Del("Host")
 		h.Write(&b)
@@ -400,7 +400,7 @@ func responseBlock(c Capture) []byte {
 	var b bytes.Buffer
 	text := http.StatusText(c.Status)
 	fmt.Fprintf(&b, "HTTP/1.1 %03d %s\r\n", c.Status, text)
-	h := c.Header.Clone()
+	h := redactCookies(c.Header)
 	if h == nil {
 		h = http.Header{}
 	}

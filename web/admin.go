@@ -94,9 +94,11 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) {
 
 // TokenRequest asks for a new token.
 type TokenRequest struct {
-	Name    string `json:"name"`
-	Role    string `json:"role"`
-	Expires string `json:"expires,omitempty"` // a Go duration ("720h"); empty: never
+	Name string `json:"name"`
+	Role string `json:"role"`
+	// Expires is a Go duration ("720h"): empty means DefaultTokenTTL, "0"
+	// never.
+	Expires string `json:"expires,omitempty"`
 }
 
 // TokenResponse is a new token: shown once, never stored.
@@ -121,10 +123,10 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	var ttl time.Duration
+	ttl := DefaultTokenTTL
 	if req.Expires != "" {
-		if ttl, err = time.ParseDuration(req.Expires); err != nil || ttl <= 0 {
-			writeError(w, vigil.Errorf(vigil.EINVALID, "expires %q is not a positive duration such as 720h", req.Expires))
+		if ttl, err = time.ParseDuration(req.Expires); err != nil || ttl < 0 {
+			writeError(w, vigil.Errorf(vigil.EINVALID, "expires %q is not a duration such as 720h (0: never)", req.Expires))
 			return
 		}
 	}

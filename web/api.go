@@ -228,14 +228,19 @@ func (s *Server) startCrawl(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	st, err := s.cfg.Crawls.StartCrawl(r.Context(), req)
+	var st vigil.CrawlStatus
+	err := s.checkCrawlSecrets(r.Context(), req)
+	if err == nil {
+		st, err = s.cfg.Crawls.StartCrawl(r.Context(), req)
+	}
 	outcome := "started " + st.ID
 	if err != nil {
 		outcome = "error: " + vigil.ErrorMessage(err)
 	}
-	if aerr := s.record(r, "crawl.start", req.CaseID, map[string]string{
+	if aerr := s.record(r, "crawl.start", req.CaseID, queryMap(map[string]string{
 		"seeds": strings.Join(req.Seeds, " "), "max_pages": strconv.Itoa(req.MaxPages), "max_depth": strconv.Itoa(req.MaxDepth),
-	}, outcome); aerr != nil {
+		"login": req.Login, "cookies": req.Cookies,
+	}), outcome); aerr != nil {
 		writeError(w, aerr)
 		return
 	}

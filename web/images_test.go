@@ -74,7 +74,7 @@ func TestTheImageStoreIsForAnalystsOnlyAndAudited(t *testing.T) {
 
 func TestNoImageStoreIsNotFound(t *testing.T) {
 	f := newFixture(t, false)
-	if w := f.do(t, "GET", "/api/images/crawl-1", "", nil); w.Code != 404 {
+	if w := f.do(t, "GET", "/api/images/crawl-1", f.tokens["analyst"], nil); w.Code != 404 {
 		t.Fatalf("GET /api/images/crawl-1 without an image store = %d, want 404", w.Code)
 	}
 }

@@ -88,6 +88,9 @@ func bodyError(err error, limit int64) error {
 	if errors.As(err, &tooBig) {
 		return vigil.Errorf(vigil.ETOOLARGE, "the file is over %d MiB", limit>>20)
 	}
+	if isNetError(err) {
+		return readError(err)
+	}
 	return vigil.Errorf(vigil.EINVALID, "malformed upload: %v", err)
 }
 

@@ -91,7 +91,7 @@ func upload(t *testing.T, h http.Handler, path, field string, data []byte) *http
 	}
 	fw.Write(data)
 	mw.Close()
-	req := httptest.NewRequest("POST", path, &body)
+	req := localRequest("POST", path, &body)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
@@ -182,7 +182,7 @@ func TestMatchAPI(t *testing.T) {
 func TestWatchlistAndAlertsAPI(t *testing.T) {
 	f := newMatchFixture(t)
 	do := func(method, path, body string) *httptest.ResponseRecorder {
-		req := httptest.NewRequest(method, path, strings.NewReader(body))
+		req := localRequest(method, path, strings.NewReader(body))
 		req.Header.Set("Content-Type", "text/csv")
 		rec := httptest.NewRecorder()
 		f.h.ServeHTTP(rec, req)
@@ -218,7 +218,7 @@ func TestWatchlistAndAlertsAPI(t *testing.T) {
 	off := New(Config{Store: fakeStore{}, Crawls: fakeCrawls{}, Audit: f.log})
 	for _, p := range []string{"/api/alerts", "/api/watchlists"} {
 		rec := httptest.NewRecorder()
-		off.ServeHTTP(rec, httptest.NewRequest("GET", p, nil))
+		off.ServeHTTP(rec, localRequest("GET", p, nil))
 		if rec.Code != 503 {
 			t.Errorf("GET %s without a watchlist: %d; want 503", p, rec.Code)
 		}

@@ -442,29 +442,6 @@ func (s *Server) pageLogin(w http.ResponseWriter, r *http.Request) {
 	render(w, http.StatusOK, "login.html", view{Page: "login"})
 }
 
-// login checks a token pasted into the sign-in form and keeps it in an
-// HttpOnly, SameSite=Strict cookie for the page.
-func (s *Server) login(w http.ResponseWriter, r *http.Request) {
-	token := strings.TrimSpace(r.PostFormValue("token"))
-	if token == "" {
-		render(w, http.StatusUnauthorized, "login.html", view{Page: "login", Error: "empty token: paste the token `vigil token create` printed"})
-		return
-	}
-	req := r.Clone(r.Context())
-	req.Header.Set("Authorization", "Bearer "+token)
-	if _, err := s.authenticate(req); err != nil {
-		render(w, http.StatusUnauthorized, "login.html", view{Page: "login", Error: vigil.ErrorMessage(err)})
-		return
-	}
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
-	http.Redirect(w, r, "/", http.StatusSeeOther)
-}
-
-func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteStrictMode})
-	http.Redirect(w, r, "/login", http.StatusSeeOther)
-}
-
 // renderDenied answers a page request that failed authentication (the
 // sign-in form) or authorisation.
 func (s *Server) renderDenied(w http.ResponseWriter, r *http.Request, err error) {

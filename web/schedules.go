@@ -37,7 +37,11 @@ func (s *Server) createSchedule(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	st, err := sched.CreateSchedule(r.Context(), req)
+	var st vigil.ScheduleStatus
+	err = s.checkCrawlSecrets(r.Context(), req.Crawl)
+	if err == nil {
+		st, err = sched.CreateSchedule(r.Context(), req)
+	}
 	outcome := "created " + st.ID
 	if err != nil {
 		outcome = "error: " + vigil.ErrorMessage(err)
@@ -45,6 +49,7 @@ func (s *Server) createSchedule(w http.ResponseWriter, r *http.Request) {
 	if aerr := s.record(r, "schedule.create", req.Crawl.CaseID, queryMap(map[string]string{
 		"every": req.Every, "catchup_window": req.CatchupWindow, "seeds": strings.Join(req.Crawl.Seeds, " "),
 		"max_pages": strconv.Itoa(req.Crawl.MaxPages), "max_depth": strconv.Itoa(req.Crawl.MaxDepth), "note": req.Note,
+		"login": req.Crawl.Login, "cookies": req.Crawl.Cookies,
 	}), outcome); aerr != nil {
 		writeError(w, aerr)
 		return

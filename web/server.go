@@ -8,7 +8,6 @@ package web
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -39,14 +38,27 @@ type Config struct {
 	// "Authorization: Bearer TOKEN", and makes a token required on every
 	// request, as RequireToken does.
 	Token string
-	// Tokens is the token store of `vigil token create`; optional. Its tokens
-	// are accepted as bearer tokens or as the session cookie of the page.
+	// Tokens is the token store of `vigil token create`; optional. Its
+	// tokens are accepted as bearer tokens and sign in on the page; once it
+	// holds one, a token is required on every request.
 	Tokens *Tokens
-	// RequireToken refuses requests without a token (401). Without it, a
-	// request that sends no token is the user "local" with the admin role:
-	// the default for a server bound to loopback.
+	// RequireToken refuses requests without a token (401). Without it, and
+	// while neither Token nor Tokens holds one, the server is open: a
+	// request that sends no token is the user "local" with the admin role
+	// (the default of a server bound to loopback), and only requests for
+	// the Host 127.0.0.1, localhost or [::1] on Addr's port are answered.
 	RequireToken bool
-	Logger       *slog.Logger
+	// Addr is the address the server listens on (host:port), whose port an
+	// open server's requests must name in their Host.
+	Addr string
+	// SecureCookies marks the page's session cookie Secure: set it unless
+	// the server listens on loopback only and its public URL, if any, is
+	// not https. A request over TLS gets a Secure cookie anyway.
+	SecureCookies bool
+	// BodyTimeout and UploadTimeout bound receiving a request body (0: the
+	// package's BodyTimeout and UploadTimeout).
+	BodyTimeout, UploadTimeout time.Duration
+	Logger                     *slog.Logger
 	// Matcher answers POST /api/match (web/match.go); optional: 503 without.
 	Matcher PhotoMatcher
 	// Watchlist serves /api/watchlists and /api/alerts; optional.
@@ -56,13 +68,19 @@ type Config struct {
 	// Images serves the image store to analysts (web/images.go); optional:
 	// 404 without, as when images are not kept.
 	Images ImageStore
+	// Secrets serves /api/secrets (web/secrets.go) and is where the login
+	// recipes and cookie files crawl requests name must be stored;
+	// optional: without it, 503 and crawls that name one are refused.
+	Secrets vigil.SecretStore
 }
 
 // Server is the HTTP handler of the API and page.
 type Server struct {
-	cfg Config
-	mux *http.ServeMux
-	cop *http.CrossOriginProtection
+	cfg      Config
+	mux      *http.ServeMux
+	cop      *http.CrossOriginProtection
+	sessions *sessionStore
+	fails    failureLimiter
 }
 
 // New returns the handler.
@@ -70,7 +88,13 @@ func New(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), cop: http.NewCrossOriginProtection()}
+	if cfg.BodyTimeout <= 0 {
+		cfg.BodyTimeout = BodyTimeout
+	}
+	if cfg.UploadTimeout <= 0 {
+		cfg.UploadTimeout = UploadTimeout
+	}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), cop: http.NewCrossOriginProtection(), sessions: newSessionStore()}
 	s.routes()
 	return s
 }
@@ -84,6 +108,32 @@ func CheckListen(addr string, haveTokens bool) error {
 	}
 	if !loop && !haveTokens {
 		return fmt.Errorf("refusing to listen on %s without API tokens: create one with `vigil token create --role admin`, set VIGIL_TOKEN, or listen on 127.0.0.1", addr)
+	}
+	return nil
+}
+
+// MinTokenLength is the least length of a VIGIL_TOKEN accepted by an API
+// that listens beyond loopback.
+const MinTokenLength = 32
+
+// CheckToken refuses a VIGIL_TOKEN that is too weak for an API reachable
+// from the network: shorter than MinTokenLength, made of fewer than 8
+// distinct characters, or one short string repeated. The error never
+// quotes the token.
+func CheckToken(token string) error {
+	distinct := map[rune]bool{}
+	for _, r := range token {
+		distinct[r] = true
+	}
+	periodic := false
+	for p := 1; p <= len(token)/2 && !periodic; p++ {
+		periodic = token[p:] == token[:len(token)-p]
+	}
+	switch {
+	case len(token) < MinTokenLength:
+		return fmt.Errorf("VIGIL_TOKEN is %d characters: an API listening beyond loopback needs at least %d random ones (e.g. openssl rand -base64 32)", len(token), MinTokenLength)
+	case len(distinct) < 8 || periodic:
+		return errors.New("VIGIL_TOKEN does not look random (too few distinct characters, or a repeated pattern): an API listening beyond loopback needs a random one (e.g. openssl rand -base64 32)")
 	}
 	return nil
 }
@@ -131,6 +181,7 @@ func (s *Server) routes() {
 	s.scheduleRoutes()
 	s.caseRoutes()
 	s.imageRoutes()
+	s.secretRoutes()
 	s.pageRoutes()
 }
 
@@ -140,8 +191,9 @@ const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 's
 	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 // ServeHTTP sets the security headers every response carries, refuses
-// cross-origin browser requests that change state and oversized bodies, and
-// routes.
+// cross-origin browser requests that change state, requests of an open
+// server for another Host (DNS rebinding) and oversized bodies, bounds the
+// time a body may take, and routes.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Security-Policy", csp)
@@ -155,63 +207,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, vigil.Errorf(vigil.EFORBIDDEN, "cross-origin request refused"))
 		return
 	}
+	if err := s.checkHost(r); err != nil {
+		writeError(w, err)
+		return
+	}
 	if r.ContentLength > MaxUpload {
 		writeError(w, vigil.Errorf(vigil.ETOOLARGE, "request body of %d bytes is over the limit of %d bytes", r.ContentLength, MaxUpload))
 		return
 	}
+	s.limitBody(w, r)
 	r.Body = http.MaxBytesReader(w, r.Body, MaxUpload)
 	s.mux.ServeHTTP(w, r)
-}
-
-// Principal is who made a request: a token's name and role, "local" (admin)
-// on an open loopback server, or "token" for VIGIL_TOKEN.
-type Principal struct {
-	Name string
-	Role Role
-}
-
-type userKey struct{}
-
-// sessionCookie holds the token of a browser that signed in on /login.
-const sessionCookie = "vigil_token"
-
-// authenticate finds the principal of r: from a bearer token, else from the
-// session cookie, else "local" when no token is required.
-func (s *Server) authenticate(r *http.Request) (Principal, error) {
-	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok && r.Header.Get("Authorization") != "" {
-		return Principal{}, vigil.Errorf(vigil.EUNAUTHORIZED, "malformed Authorization header: send Authorization: Bearer TOKEN")
-	}
-	if !ok {
-		if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
-			token, ok = c.Value, true
-		}
-	}
-	if !ok {
-		if s.cfg.RequireToken || s.cfg.Token != "" {
-			return Principal{}, vigil.Errorf(vigil.EUNAUTHORIZED, "missing API token: send Authorization: Bearer TOKEN (create one with `vigil token create`)")
-		}
-		return Principal{Name: "local", Role: RoleAdmin}, nil
-	}
-	if s.cfg.Token != "" && subtle.ConstantTimeCompare([]byte(token), []byte(s.cfg.Token)) == 1 {
-		return Principal{Name: "token", Role: RoleAdmin}, nil
-	}
-	if s.cfg.Tokens == nil {
-		return Principal{}, vigil.Errorf(vigil.EUNAUTHORIZED, "unknown API token")
-	}
-	rec, err := s.cfg.Tokens.Authenticate(token)
-	if err != nil {
-		if vigil.ErrorCode(err) == vigil.EINTERNAL {
-			s.cfg.Logger.Error("token store", "error", err)
-			return Principal{}, vigil.Errorf(vigil.EUNAVAILABLE, "the token store cannot be read")
-		}
-		return Principal{}, err
-	}
-	role, err := ParseRole(rec.Role)
-	if err != nil {
-		return Principal{}, vigil.Errorf(vigil.EUNAUTHORIZED, "token %q has an unknown role", rec.Name)
-	}
-	return Principal{Name: rec.Name, Role: role}, nil
 }
 
 // routeRoles is the least role each route needs, by its mux pattern.
@@ -235,6 +241,9 @@ var routeRoles = map[string]Role{
 	"GET /api/openapi.json":              RoleViewer,
 	"GET /api/images/{crawl}":            RoleAnalyst,
 	"GET /api/images/{crawl}/{file}":     RoleAnalyst,
+	"GET /api/secrets":                   RoleInvestigator,
+	"PUT /api/secrets/{kind}/{name}":     RoleAdmin,
+	"DELETE /api/secrets/{kind}/{name}":  RoleAdmin,
 	"GET /api/audit":                     RoleAdmin,
 	"GET /api/tokens":                    RoleAdmin,
 	"POST /api/tokens":                   RoleAdmin,
@@ -337,6 +346,8 @@ var codeStatus = map[string]int{
 	vigil.EFORBIDDEN:    http.StatusForbidden,
 	vigil.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	vigil.ETOOLARGE:     http.StatusRequestEntityTooLarge,
+	vigil.ETIMEOUT:      http.StatusRequestTimeout,
+	vigil.ETOOMANY:      http.StatusTooManyRequests,
 	vigil.EINTERNAL:     http.StatusInternalServerError,
 }
 
@@ -349,6 +360,13 @@ func writeError(w http.ResponseWriter, err error) {
 	writeJSON(w, status, ErrorResponse{Error: vigil.ErrorMessage(err), Code: code})
 }
 
+// retiredFields are request fields the API no longer accepts, with what to
+// send instead.
+var retiredFields = map[string]string{
+	"login_file":  `"login_file" (a path on the server) is no longer accepted: name a login recipe an admin stored (GET /api/secrets) in "login"`,
+	"cookie_file": `"cookie_file" (a path on the server) is no longer accepted: name a cookie file an admin stored (GET /api/secrets) in "cookies"`,
+}
+
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
 	dec.DisallowUnknownFields()
@@ -357,9 +375,33 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 		if errors.As(err, &tooBig) {
 			return vigil.Errorf(vigil.ETOOLARGE, "request body over %d bytes", maxBody)
 		}
+		for field, why := range retiredFields {
+			if strings.Contains(err.Error(), `unknown field "`+field+`"`) {
+				return vigil.Errorf(vigil.EINVALID, "%s", why)
+			}
+		}
+		if isNetError(err) {
+			return readError(err)
+		}
 		return vigil.Errorf(vigil.EINVALID, "malformed JSON body: %v", err)
 	}
 	return nil
+}
+
+// readError is the error of a request body the connection failed to
+// deliver: ETIMEOUT (408) when it did not arrive in time.
+func readError(err error) error {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return vigil.Errorf(vigil.ETIMEOUT, "the request body was not received in time")
+	}
+	return vigil.Errorf(vigil.EINVALID, "the request body could not be read")
+}
+
+// isNetError reports whether err comes from the connection, not the JSON.
+func isNetError(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne)
 }
 
 // requestTimeout bounds how long one API call may take.

@@ -63,7 +63,9 @@ type fixture struct {
 	tokens map[string]string // role → token
 }
 
-func newFixture(t *testing.T, require bool) *fixture {
+// logAndTokens opens an audit log and an empty token store in a new
+// directory.
+func logAndTokens(t *testing.T) (*audit.Log, *Tokens) {
 	t.Helper()
 	dir := t.TempDir()
 	log, err := audit.Open(filepath.Join(dir, "audit.log"))
@@ -75,6 +77,12 @@ func newFixture(t *testing.T, require bool) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return log, ts
+}
+
+func newFixture(t *testing.T, require bool) *fixture {
+	t.Helper()
+	log, ts := logAndTokens(t)
 	f := &fixture{log: log, tokens: map[string]string{}}
 	for _, r := range []Role{RoleViewer, RoleInvestigator, RoleAnalyst, RoleAdmin} {
 		tok, _, err := ts.Create(r.String()+"-user", r, time.Hour)
@@ -146,8 +154,8 @@ func TestRolesAndTokens(t *testing.T) {
 				if err := json.Unmarshal(w.Body.Bytes(), &e); err != nil || e.Error == "" {
 					t.Fatalf("error body %q is not a JSON error", w.Body)
 				}
-				if tc.who == "expired" && !strings.Contains(e.Error, "expired") {
-					t.Fatalf("error %q does not say the token expired", e.Error)
+				if (tc.who == "expired" || tc.who == "vigil_unknown") && e.Error != ErrBadToken.Message {
+					t.Fatalf("error %q is not the generic refusal %q", e.Error, ErrBadToken.Message)
 				}
 			}
 		})
@@ -160,14 +168,23 @@ func TestRolesAndTokens(t *testing.T) {
 	})
 }
 
-func TestLoopbackWithoutTokenIsLocalAdmin(t *testing.T) {
-	f := newFixture(t, false)
-	if w := f.do(t, "GET", "/api/audit", "", nil); w.Code != 200 {
+// TestOpenLoopbackServerIsLocalAdmin: a server without any token answers a
+// request without one (for its loopback Host) as the admin "local".
+func TestOpenLoopbackServerIsLocalAdmin(t *testing.T) {
+	srv, log := openServer(t)
+	if w := serveHost(srv, "GET", "/api/audit", "127.0.0.1:8080", ""); w.Code != 200 {
 		t.Fatalf("GET /api/audit without a token on an open server = %d", w.Code)
 	}
-	if w := f.do(t, "GET", "/api/audit", f.tokens["viewer"], nil); w.Code != 403 {
-		t.Fatalf("a viewer token on an open server is still a viewer: got %d", w.Code)
+	if es, _, err := log.Search(audit.Filter{Action: "audit.search"}); err != nil || len(es) != 1 || es[0].User != "local" {
+		t.Fatalf("audit entries %+v, %v; want one by local", es, err)
 	}
+}
+
+// localRequest is httptest.NewRequest for the Host an open server answers.
+func localRequest(method, path string, body io.Reader) *http.Request {
+	req := httptest.NewRequest(method, path, body)
+	req.Host = "127.0.0.1:8080"
+	return req
 }
 
 func TestRequiredRoleClosesUnlistedRoutes(t *testing.T) {
@@ -186,18 +203,19 @@ func TestRequiredRoleClosesUnlistedRoutes(t *testing.T) {
 
 func TestMalformedAndOversizedRequests(t *testing.T) {
 	f := newFixture(t, false)
+	admin := f.tokens["admin"]
 	for _, path := range []string{"/api/search?kind=nope", "/api/search?from=yesterday", "/api/search?limit=-1",
 		"/api/search?offset=abc", "/api/search?q=" + strings.Repeat("a", 1001), "/api/search?q=%ff", "/api/findings?kind=nope",
 		"/api/findings?limit=x", "/api/audit?limit=x"} {
-		if w := f.do(t, "GET", path, "", nil); w.Code != 400 {
+		if w := f.do(t, "GET", path, admin, nil); w.Code != 400 {
 			t.Errorf("GET %s = %d, want 400: %s", path, w.Code, w.Body)
 		}
 	}
-	if w := f.do(t, "POST", "/api/crawls", "", strings.NewReader(`{"seeds":`)); w.Code != 400 {
+	if w := f.do(t, "POST", "/api/crawls", admin, strings.NewReader(`{"seeds":`)); w.Code != 400 {
 		t.Errorf("truncated JSON = %d, want 400", w.Code)
 	}
 	big := `{"seeds":["` + strings.Repeat("a", maxBody) + `"]}`
-	if w := f.do(t, "POST", "/api/crawls", "", strings.NewReader(big)); w.Code != 413 {
+	if w := f.do(t, "POST", "/api/crawls", admin, strings.NewReader(big)); w.Code != 413 {
 		t.Errorf("2 MiB JSON = %d, want 413", w.Code)
 	}
 	req := httptest.NewRequest("POST", "/api/crawls", strings.NewReader("{}"))
@@ -207,15 +225,16 @@ func TestMalformedAndOversizedRequests(t *testing.T) {
 	if w.Code != 413 {
 		t.Errorf("declared length over MaxUpload = %d, want 413", w.Code)
 	}
-	if w := f.do(t, "POST", "/api/crawls/crawl-1/pause", "", nil, "Sec-Fetch-Site", "cross-site"); w.Code != 403 {
+	if w := f.do(t, "POST", "/api/crawls/crawl-1/pause", admin, nil, "Sec-Fetch-Site", "cross-site"); w.Code != 403 {
 		t.Errorf("cross-site POST = %d, want 403", w.Code)
 	}
 }
 
 func TestPagesEscapeCrawledContent(t *testing.T) {
 	f := newFixture(t, false)
+	admin := f.tokens["admin"]
 	for _, path := range []string{"/?q=call", "/contact?kind=phone&value=%2B14155550123", "/doc/d1", "/go?url=" + `javascript:alert(1)//"><script>x</script>`} {
-		w := f.do(t, "GET", path, "", nil)
+		w := f.do(t, "GET", path, admin, nil)
 		body := w.Body.String()
 		if w.Code != 200 {
 			t.Fatalf("GET %s = %d: %s", path, w.Code, body)
@@ -441,7 +460,7 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	registered := map[string]bool{}
 	for pattern := range documented {
 		method, path, _ := strings.Cut(pattern, " ")
-		path = strings.NewReplacer("{id}", "x", "{command}", "pause", "{name}", "x").Replace(path)
+		path = strings.NewReplacer("{id}", "x", "{command}", "pause", "{name}", "x", "{kind}", "login").Replace(path)
 		if _, got := srv.mux.Handler(httptest.NewRequest(method, path, nil)); got != pattern {
 			t.Errorf("openapi.json documents %s, which the server routes to %q", pattern, got)
 		}
@@ -516,7 +535,7 @@ func TestPagesAnswerMalformedQueries400(t *testing.T) {
 		"/api/search?q=" + url.QueryEscape(`"unclosed`):    "quote",
 	} {
 		w := httptest.NewRecorder()
-		srv.ServeHTTP(w, httptest.NewRequest("GET", path, nil))
+		srv.ServeHTTP(w, localRequest("GET", path, nil))
 		if w.Code != 400 || !strings.Contains(w.Body.String(), why) {
 			t.Errorf("GET %s = %d, want 400 saying %q: %s", path, w.Code, why, w.Body)
 		}
@@ -524,14 +543,14 @@ func TestPagesAnswerMalformedQueries400(t *testing.T) {
 }
 
 // TestPageSignIn covers the page's sign-in: an expired or unknown token is a
-// 401 form that says why; a good one becomes an HttpOnly, SameSite=Strict
+// 401 form with the generic refusal; a good one becomes an HttpOnly, SameSite=Strict
 // cookie that carries the token's role (a viewer is refused the audit page).
 func TestPageSignIn(t *testing.T) {
 	f := newFixture(t, true)
 	post := func(token string) *httptest.ResponseRecorder {
 		return f.do(t, "POST", "/login", "", strings.NewReader(url.Values{"token": {token}}.Encode()), "Content-Type", "application/x-www-form-urlencoded")
 	}
-	for token, why := range map[string]string{f.tokens["expired"]: "expired", "vigil_nope": "unknown", "": "empty token"} {
+	for token, why := range map[string]string{f.tokens["expired"]: ErrBadToken.Message, "vigil_nope": ErrBadToken.Message, "": "empty token"} {
 		w := post(token)
 		if w.Code != 401 || !strings.Contains(w.Body.String(), why) || len(w.Result().Cookies()) != 0 {
 			t.Errorf("sign-in with %q = %d, cookies %v, want 401 saying %q: %s", token, w.Code, w.Result().Cookies(), why, w.Body)
@@ -557,5 +576,48 @@ func TestPageSignIn(t *testing.T) {
 	}
 	if rec := get("/audit"); rec.Code != 403 {
 		t.Fatalf("GET /audit as a viewer = %d, want 403", rec.Code)
+	}
+}
+
+// TestAPITokensExpireByDefaultAndRefusalsAreGeneric: a token created
+// through the API without "expires" expires after DefaultTokenTTL, like
+// the CLI's; "0" asks for none. An expired, unknown or revoked token gets
+// one generic 401 that names no token.
+func TestAPITokensExpireByDefaultAndRefusalsAreGeneric(t *testing.T) {
+	f := newFixture(t, true)
+	create := func(body string) TokenResponse {
+		t.Helper()
+		w := f.do(t, "POST", "/api/tokens", f.tokens["admin"], strings.NewReader(body), "Content-Type", "application/json")
+		var res TokenResponse
+		if w.Code != 201 || json.Unmarshal(w.Body.Bytes(), &res) != nil {
+			t.Fatalf("POST /api/tokens %s = %d: %s", body, w.Code, w.Body)
+		}
+		return res
+	}
+	res := create(`{"name":"dflt","role":"viewer"}`)
+	if ttl := res.Info.ExpiresAt.Sub(res.Info.CreatedAt); ttl != DefaultTokenTTL || DefaultTokenTTL != 30*24*time.Hour {
+		t.Errorf("a token created without expires is valid for %v; want %v", ttl, 30*24*time.Hour)
+	}
+	if res := create(`{"name":"forever","role":"viewer","expires":"0"}`); !res.Info.ExpiresAt.IsZero() {
+		t.Errorf(`expires "0" gave an expiry %v; want none`, res.Info.ExpiresAt)
+	}
+	revoked := create(`{"name":"gone","role":"viewer"}`).Token
+	if w := f.do(t, "DELETE", "/api/tokens/gone", f.tokens["admin"], nil); w.Code != 200 {
+		t.Fatalf("revoke = %d", w.Code)
+	}
+	var msgs []string
+	for _, tok := range []string{f.tokens["expired"], "vigil_unknown", revoked} {
+		w := f.do(t, "GET", "/api/search?q=x", tok, nil)
+		var e ErrorResponse
+		if w.Code != 401 || json.Unmarshal(w.Body.Bytes(), &e) != nil {
+			t.Fatalf("GET with a bad token = %d: %s", w.Code, w.Body)
+		}
+		msgs = append(msgs, e.Error)
+		if strings.Contains(e.Error, "old") || strings.Contains(e.Error, "gone") || strings.Contains(e.Error, "expired at") {
+			t.Errorf("the 401 names the token or its expiry: %q", e.Error)
+		}
+	}
+	if msgs[0] != msgs[1] || msgs[1] != msgs[2] {
+		t.Errorf("expired, unknown and revoked tokens get different 401s: %q", msgs)
 	}
 }

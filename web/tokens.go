@@ -52,6 +52,10 @@ func ParseRole(s string) (Role, error) {
 	return 0, vigil.Errorf(vigil.EINVALID, "unknown role %q (use viewer, investigator, analyst or admin)", s)
 }
 
+// DefaultTokenTTL is how long a new token is valid unless its creator asks
+// otherwise, through the API and the CLI alike.
+const DefaultTokenTTL = 30 * 24 * time.Hour
+
 // TokenRecord is a stored token: its name, role and validity, and the
 // SHA-256 of the token. The token itself is never stored.
 type TokenRecord struct {
@@ -148,11 +152,20 @@ func (t *Tokens) List() ([]TokenRecord, error) {
 	return out, nil
 }
 
+// ErrBadToken is the one answer to a token that is unknown, expired or
+// revoked: it says nothing of which, nor names the token.
+var ErrBadToken = vigil.Errorf(vigil.EUNAUTHORIZED, "the API token is unknown, expired or revoked")
+
 // Authenticate returns the record of token. An unknown token and an expired
-// one are EUNAUTHORIZED errors that say which.
+// one are both ErrBadToken.
 func (t *Tokens) Authenticate(token string) (TokenRecord, error) {
 	sum := sha256.Sum256([]byte(token))
-	h := hex.EncodeToString(sum[:])
+	return t.byHash(hex.EncodeToString(sum[:]))
+}
+
+// byHash returns the unexpired record whose token has the SHA-256 h (hex),
+// or ErrBadToken.
+func (t *Tokens) byHash(h string) (TokenRecord, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if err := t.reloadLocked(); err != nil {
@@ -163,11 +176,11 @@ func (t *Tokens) Authenticate(token string) (TokenRecord, error) {
 			continue
 		}
 		if r.Expired(t.now()) {
-			return TokenRecord{}, vigil.Errorf(vigil.EUNAUTHORIZED, "token %q expired at %s", r.Name, r.ExpiresAt.UTC().Format(time.RFC3339))
+			return TokenRecord{}, ErrBadToken
 		}
 		return r, nil
 	}
-	return TokenRecord{}, vigil.Errorf(vigil.EUNAUTHORIZED, "unknown API token")
+	return TokenRecord{}, ErrBadToken
 }
 
 // Create makes a new random token with a unique name and role, valid for ttl

@@ -123,7 +123,8 @@ func (c *crawl) start(ctx workflow.Context) error {
 	}
 	p := c.p
 	started, err := Contract.StartCrawl.Execute(ctx, StartCrawlInput{
-		CrawlID: p.CrawlID, CaseID: p.CaseID, Seeds: p.Seeds, MaxDepth: p.MaxDepth, Robots: p.Robots, CookieFile: p.CookieFile, LoginFile: p.LoginFile,
+		CrawlID: p.CrawlID, CaseID: p.CaseID, Seeds: p.Seeds, MaxDepth: p.MaxDepth, Robots: p.Robots, Cookies: p.Cookies, Login: p.Login,
+		CookieFile: p.CookieFile, LoginFile: p.LoginFile,
 	}).Get(ctx)
 	if err != nil {
 		return err

@@ -73,10 +73,15 @@ type CrawlParams struct {
 	HeartbeatTimeout time.Duration `json:"heartbeat_timeout,omitempty"`
 	// Robots is the robots.txt policy, RobotsObey or RobotsIgnore ("").
 	Robots string `json:"robots,omitempty"`
-	// CookieFile is vigil.CrawlRequest.CookieFile: a path, never cookies.
+	// Cookies and Login are vigil.CrawlRequest's: names of stored
+	// secrets, never paths or content.
+	Cookies string `json:"cookies,omitempty"`
+	Login   string `json:"login,omitempty"`
+	// CookieFile and LoginFile are paths that crawls started before
+	// secrets were stored by name carry; StartCrawl and CrawlBatch refuse
+	// them.
 	CookieFile string `json:"cookie_file,omitempty"`
-	// LoginFile is vigil.CrawlRequest.LoginFile: a path, never credentials.
-	LoginFile string `json:"login_file,omitempty"`
+	LoginFile  string `json:"login_file,omitempty"`
 
 	// Progress is carried across continue-as-new; zero on the first run.
 	Progress Progress `json:"progress"`
@@ -159,11 +164,16 @@ type StartCrawlInput struct {
 	Seeds    []string `json:"seeds"`
 	MaxDepth int      `json:"max_depth"`
 	Robots   string   `json:"robots,omitempty"` // recorded in the crawl's metadata
-	// CookieFile is checked (readable, mode 0600, well-formed) and recorded.
+	// Cookies names a stored cookie file: checked (readable, mode 0600,
+	// well-formed) and recorded.
+	Cookies string `json:"cookies,omitempty"`
+	// Login names a stored login recipe: checked (a valid recipe whose
+	// credentials can be read, for one of the crawl's sites) and recorded.
+	Login string `json:"login,omitempty"`
+	// CookieFile and LoginFile are the paths of crawls started before
+	// secrets were named; a crawl that carries one is refused.
 	CookieFile string `json:"cookie_file,omitempty"`
-	// LoginFile is checked (a valid recipe whose credentials can be read)
-	// and recorded.
-	LoginFile string `json:"login_file,omitempty"`
+	LoginFile  string `json:"login_file,omitempty"`
 }
 
 // StartCrawlResult reports the frontier after initialisation.

@@ -60,8 +60,12 @@ type config struct {
 	// TEMPORAL_ADDRESS is unset (up); worker and serve require an address.
 	EmbeddedTemporal bool
 
-	DataDir     string
+	DataDir string
+	// SecretsDir holds the login recipes, cookie files and credentials
+	// crawls name (crawler.Secrets); "" means DATA/secrets.
+	SecretsDir  string
 	Listen      string
+	PublicURL   string // the URL investigators reach the API at (VIGIL_PUBLIC_URL); https makes cookies Secure
 	TorSOCKS    string
 	TorConfig   string // extra torrc lines for the managed tor (tests: a private network)
 	Direct      bool
@@ -97,6 +101,7 @@ func envOr(name, def string) string {
 
 func (c *config) registerData(f *pflag.FlagSet) {
 	f.StringVar(&c.DataDir, "data", "vigil-data", "data directory: index (embedded), captures, crawl state, audit log, tokens (env VIGIL_DATA)")
+	f.StringVar(&c.SecretsDir, "secrets", "", "directory of the login recipes, cookie files and credentials crawls name (default DATA/secrets; env VIGIL_SECRETS); the API and the crawl workers must share it")
 }
 
 func (c *config) registerCrawl(f *pflag.FlagSet) {
@@ -119,6 +124,7 @@ func (c *config) registerProcess(f *pflag.FlagSet) {
 
 func (c *config) registerAPI(f *pflag.FlagSet) {
 	f.StringVar(&c.Listen, "listen", "127.0.0.1:8080", "address of the API and web page (non-loopback requires VIGIL_TOKEN)")
+	f.StringVar(&c.PublicURL, "public-url", "", "URL investigators reach the page at, e.g. behind a TLS proxy (env VIGIL_PUBLIC_URL); https marks the session cookie Secure, as a non-loopback --listen does")
 	f.IntVar(&c.BatchSize, "batch-size", workflows.DefaultBatchSize, "pages per crawl batch activity (crawls started here)")
 	f.DurationVar(&c.HeartbeatTimeout, "heartbeat-timeout", workflows.DefaultHeartbeatTimeout, "how soon a crawl batch whose worker died is retried (new crawls)")
 }
@@ -134,6 +140,12 @@ func (c *config) readEnv(cmd *cobra.Command) error {
 	unset := func(name string) bool { return f.Lookup(name) != nil && !f.Changed(name) }
 	if v := os.Getenv("VIGIL_DATA"); v != "" && unset("data") {
 		c.DataDir = v
+	}
+	if v := os.Getenv("VIGIL_PUBLIC_URL"); v != "" && unset("public-url") {
+		c.PublicURL = v
+	}
+	if v := os.Getenv("VIGIL_SECRETS"); v != "" && unset("secrets") {
+		c.SecretsDir = v
 	}
 	if v := os.Getenv("VIGIL_TOR_SOCKS"); v != "" && unset("tor-socks") {
 		c.TorSOCKS = v
@@ -206,6 +218,14 @@ func crawlStatePath(dataDir string) string {
 	return filepath.Join(dataDir, "crawlstate.db")
 }
 func watchlistPath(dataDir string) string { return filepath.Join(dataDir, "watchlist.db") }
+
+// secretsDir is where the secret store lives: --secrets, else DATA/secrets.
+func secretsDir(c config, dataDir string) string {
+	if c.SecretsDir != "" {
+		return c.SecretsDir
+	}
+	return filepath.Join(dataDir, "secrets")
+}
 
 // errEmbeddedProcess is why a processing worker cannot use the embedded
 // index.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"io"
 	"io/fs"
 	"net"
 	"os"
@@ -124,5 +125,44 @@ func TestServeWithAnUnreachableElasticsearch(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(data, "index")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("serve with Elasticsearch created an embedded index (%v)", err)
+	}
+}
+
+// TestExposedAPIRefusesLabModeAndWeakTokens: an API listening beyond
+// loopback refuses lab mode (--direct would let a remote caller crawl the
+// server's local services) and a VIGIL_TOKEN shorter than 32 characters or
+// not random-looking; both are usage errors (exit 2). On loopback both are
+// allowed.
+func TestExposedAPIRefusesLabModeAndWeakTokens(t *testing.T) {
+	const strong = "Zk4q-9vR_t2LmXw7bN0cYp5sHa8dGe3JfU1oQiKrVz6"
+	for _, tc := range []struct {
+		name   string
+		listen string
+		direct bool
+		token  string
+		want   string // "" means accepted
+	}{
+		{"lab mode on loopback is allowed", "127.0.0.1:0", true, "", ""},
+		{"lab mode beyond loopback is refused", "0.0.0.0:0", true, strong, "--direct"},
+		{"lab mode on a LAN address is refused", "192.0.2.10:8080", true, strong, "--direct"},
+		{"a short token beyond loopback is refused", "0.0.0.0:0", false, "abc", "32"},
+		{"a repetitive token beyond loopback is refused", "0.0.0.0:0", false, strings.Repeat("ab", 20), "random"},
+		{"a random token beyond loopback is accepted", "0.0.0.0:0", false, strong, ""},
+		{"a short token on loopback is accepted", "127.0.0.1:0", false, "abc", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := testConfig(t)
+			cfg.Listen, cfg.Direct, cfg.Token = tc.listen, tc.direct, tc.token
+			err := newTestMain(cfg, io.Discard).checkConfig()
+			var ue usageError
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("checkConfig = %v; want it accepted", err)
+			case tc.want != "" && (!errors.As(err, &ue) || !strings.Contains(err.Error(), tc.want)):
+				t.Fatalf("checkConfig = %v; want a usage error saying %q", err, tc.want)
+			case tc.token != "" && err != nil && strings.Contains(err.Error(), tc.token):
+				t.Fatalf("checkConfig echoes the token: %v", err)
+			}
+		})
 	}
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"net/url"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -31,19 +30,8 @@ func newCrawlCmd() *cobra.Command {
 				return err
 			}
 			req.Seeds = args
-			if req.CookieFile != "" {
-				abs, err := filepath.Abs(req.CookieFile)
-				if err != nil {
-					return usagef("--cookies: %v", err)
-				}
-				req.CookieFile = abs
-			}
-			if req.LoginFile != "" {
-				abs, err := filepath.Abs(req.LoginFile)
-				if err != nil {
-					return usagef("--login: %v", err)
-				}
-				req.LoginFile = abs
+			if err := checkSecretFlags(req); err != nil {
+				return err
 			}
 			var st vigil.CrawlStatus
 			if err := c.do(cmd.Context(), "POST", "/api/crawls", req, &st); err != nil {
@@ -60,8 +48,8 @@ func newCrawlCmd() *cobra.Command {
 	cmd.Flags().IntVar(&req.MaxDepth, "depth", 0, "link depth from the seeds (0: default 5, -1: unlimited)")
 	cmd.Flags().IntVar(&req.MaxPages, "max-pages", 0, "stop after this many pages (0: default 1000)")
 	cmd.Flags().StringVar(&req.CaseID, "case", "", "case ID the crawl belongs to (required except under vigil up --demo; see vigil case)")
-	cmd.Flags().StringVar(&req.CookieFile, "cookies", "", "Netscape cookies.txt (mode 0600) of a logged-in session, read by the crawl workers on this machine")
-	cmd.Flags().StringVar(&req.LoginFile, "login", "", "login form recipe (YAML, docs/login.md) the crawl workers on this machine log in with, and again when the session expires")
+	cmd.Flags().StringVar(&req.Cookies, "cookies", "", "NAME of a stored cookies.txt of a logged-in session (vigil secrets add cookies NAME FILE)")
+	cmd.Flags().StringVar(&req.Login, "login", "", "NAME of a stored login form recipe (docs/login.md; vigil secrets add login NAME FILE) the crawl logs in with, and again when the session expires")
 	cmd.Flags().StringVar(&req.Robots, "robots", "ignore", "robots.txt policy, recorded with the crawl: obey or ignore")
 	cmd.Flags().BoolVar(&wait, "wait", false, "wait for the crawl to end: a live progress bar on a terminal, plain lines otherwise")
 	cmd.AddCommand(
@@ -70,4 +58,19 @@ func newCrawlCmd() *cobra.Command {
 		newCrawlControlCmd(vigil.ControlStop, "Stop a crawl after its current batch; what it captured stays indexed"),
 	)
 	return cmd
+}
+
+// checkSecretFlags refuses a path given to --login or --cookies: they name
+// secrets an admin stored, so that no crawl can make the workers read a
+// file of the server.
+func checkSecretFlags(req vigil.CrawlRequest) error {
+	for flag, name := range map[string]string{"--login": req.Login, "--cookies": req.Cookies} {
+		if name == "" {
+			continue
+		}
+		if err := vigil.CheckSecretName(name); err != nil {
+			return usagef("%s takes the name of a stored secret (vigil secrets list; an admin adds one with vigil secrets add), not a file: %s", flag, vigil.ErrorMessage(err))
+		}
+	}
+	return nil
 }

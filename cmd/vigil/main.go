@@ -25,6 +25,7 @@ import (
 	"vigil/activities"
 	"vigil/cases"
 	"vigil/cases/audit"
+	"vigil/crawler"
 	"vigil/store/crawlstate"
 	"vigil/web"
 	"vigil/workflows/crawlclient"
@@ -70,7 +71,7 @@ func newRoot() *cobra.Command {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newUpCmd(), newWorkerCmd(), newServeCmd(), newCrawlCmd(), newSearchCmd(), newHashCmd(), newExtractCmd(), newTokenCmd(), newAuditCmd(), newMatchCmd(), newWatchlistCmd(), newAlertsCmd())
 	root.AddCommand(newEvidenceCmd(), newExportCmd(), newCaseCmd(), newMaintenanceCmd())
-	root.AddCommand(newCrawlsCmd(), newScheduleCmd())
+	root.AddCommand(newCrawlsCmd(), newScheduleCmd(), newSecretsCmd())
 	return root
 }
 
@@ -113,10 +114,11 @@ type Main struct {
 	temporal        sdkclient.Client
 	hostPort, uiURL string
 
-	state  *crawlstate.DB
-	audit  *audit.Log
-	lists  watchlists
-	tokens *web.Tokens
+	state   *crawlstate.DB
+	audit   *audit.Log
+	secrets *crawler.Secrets
+	lists   watchlists
+	tokens  *web.Tokens
 	// loopback is whether the API listens on a loopback address only.
 	loopback bool
 

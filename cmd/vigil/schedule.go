@@ -48,6 +48,9 @@ func newScheduleCreateCmd() *cobra.Command {
 					return usagef("seed %q is not an http(s) URL", a)
 				}
 			}
+			if err := checkSecretFlags(req.Crawl); err != nil {
+				return err
+			}
 			c, err := newAPIClient(server)
 			if err != nil {
 				return err
@@ -70,6 +73,8 @@ func newScheduleCreateCmd() *cobra.Command {
 	f.IntVar(&req.Crawl.MaxPages, "max-pages", 0, "stop each run after this many pages (0: default 1000)")
 	f.StringVar(&req.Crawl.CaseID, "case", "", "case ID the crawls belong to (required except under vigil up --demo; see vigil case)")
 	f.StringVar(&req.Crawl.Robots, "robots", "ignore", "robots.txt policy of each run: obey or ignore")
+	f.StringVar(&req.Crawl.Login, "login", "", "NAME of a stored login form recipe each run logs in with (vigil secrets list)")
+	f.StringVar(&req.Crawl.Cookies, "cookies", "", "NAME of a stored cookies.txt each run sends (vigil secrets list)")
 	_ = cmd.MarkFlagRequired("every")
 	return cmd
 }

@@ -60,7 +60,7 @@ watchlists, alerts), admin (+ audit log, tokens).`,
 	}
 	create.Flags().StringVar(&role, "role", "", "viewer, investigator, analyst or admin (required)")
 	create.Flags().StringVar(&name, "name", "", "name of the token, recorded as the user in the audit log (default: token-HASHPREFIX)")
-	create.Flags().DurationVar(&expires, "expires", 720*time.Hour, "validity (0: never expires)")
+	create.Flags().DurationVar(&expires, "expires", web.DefaultTokenTTL, "validity (0: never expires)")
 	create.MarkFlagRequired("role")
 
 	list := &cobra.Command{

@@ -5,11 +5,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	sdkclient "go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
@@ -63,6 +62,17 @@ func (m *Main) checkConfig() error {
 			return usageError{err}
 		}
 		m.loopback, _ = web.IsLoopback(cfg.Listen)
+		if u, err := url.Parse(cfg.PublicURL); cfg.PublicURL != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil) {
+			return usagef("--public-url must be an http(s) URL with a host and no credentials")
+		}
+		if !m.loopback && cfg.Direct {
+			return usagef("--direct (lab mode: crawls reach this machine's loopback services) is refused with a non-loopback --listen %s: anyone who can reach the API could crawl the server's local services", cfg.Listen)
+		}
+		if !m.loopback && cfg.Token != "" {
+			if err := web.CheckToken(cfg.Token); err != nil {
+				return usageError{err}
+			}
+		}
 	}
 	if cfg.Direct && cfg.TorSOCKS != "" {
 		return usagef("--direct and --tor-socks exclude each other")
@@ -137,7 +147,8 @@ func (m *Main) startTemporal(context.Context) error {
 }
 
 // openSharedState opens what the roles share on the data volume: the raw
-// captures, the crawl state, the audit log and the watchlists. With
+// captures, the crawl state, the audit log, the watchlists and the secret
+// store. With
 // Config.Shared the crawl state and the watchlists are opened for each
 // transaction, so other processes on the volume can use them.
 func (m *Main) openSharedState(context.Context) error {
@@ -164,6 +175,7 @@ func (m *Main) openSharedState(context.Context) error {
 		}
 		m.atClose(m.state.Close)
 	}
+	m.secrets = &crawler.Secrets{Dir: secretsDir(cfg, m.dir)}
 	if r.API {
 		if m.audit, err = audit.Open(filepath.Join(m.dir, "audit.log")); err != nil {
 			return err
@@ -197,6 +209,7 @@ func (m *Main) buildActivities(ctx context.Context) error {
 		Extractors: []vigil.Extractor{contacts.New(contacts.Config{Region: cfg.Region})},
 		Hasher:     imagehash.New(imagehash.Config{}),
 		Logger:     m.Logger,
+		Secrets:    m.secrets,
 	}
 	if m.lists != nil {
 		m.acts.Watchlist = m.lists
@@ -297,15 +310,16 @@ func (m *Main) startAPI(ctx context.Context) error {
 		return fmt.Errorf("listen on %s: %w (is another vigil running? use --listen)", cfg.Listen, err)
 	}
 	m.ln = ln
-	wcfg := web.Config{Store: m.store, Captures: m.captures, Crawls: caseMgr.Guard(), Cases: caseMgr, Audit: m.audit, Token: cfg.Token,
-		Tokens: m.tokens, RequireToken: !m.loopback, Logger: m.Logger, Matcher: &match.Matcher{Hasher: m.acts.Hasher, Index: m.store},
-		Images: evidence.Dir(imageStoreDir(m.dir))}
+	wcfg := web.Config{Store: m.store, Captures: m.captures, Crawls: caseMgr.Guard(), Cases: caseMgr, Audit: m.audit, Secrets: m.secrets, Token: cfg.Token,
+		Tokens: m.tokens, RequireToken: !m.loopback, Addr: ln.Addr().String(), SecureCookies: !m.loopback || strings.HasPrefix(cfg.PublicURL, "https:"),
+		Logger: m.Logger, Matcher: &match.Matcher{Hasher: m.acts.Hasher, Index: m.store}, Images: evidence.Dir(imageStoreDir(m.dir))}
 	if m.lists != nil {
 		wcfg.Watchlist = m.lists
 	}
-	api := &http.Server{Handler: web.New(wcfg), ReadHeaderTimeout: 10 * time.Second}
+	api := web.NewHTTPServer(web.New(wcfg))
 	m.serveErr = make(chan error, 1)
-	go func() { m.serveErr <- api.Serve(ln) }()
+	limited := web.LimitListener(ln, web.MaxConnsPerClient)
+	go func() { m.serveErr <- api.Serve(limited) }()
 	m.atClose(api.Close)
 	return nil
 }

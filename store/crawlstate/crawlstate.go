@@ -47,12 +47,16 @@ type Meta struct {
 	Hosts    []string `json:"hosts"`
 	MaxDepth int      `json:"max_depth"`
 	Robots   string   `json:"robots,omitempty"` // robots.txt policy: "obey" or "ignore"/""
-	// CookieFile is the path of the crawl's cookies.txt (never its content).
-	CookieFile string `json:"cookie_file,omitempty"`
-	// LoginFile is the path of the crawl's login recipe (never credentials).
-	LoginFile string    `json:"login_file,omitempty"`
-	LastBatch int       `json:"last_batch"`
-	Created   time.Time `json:"created"`
+	// Cookies and Login name the crawl's stored cookie file and login
+	// recipe (never their content).
+	Cookies string `json:"cookies,omitempty"`
+	Login   string `json:"login,omitempty"`
+	// CookieFile and LoginFile are paths recorded by crawls started before
+	// secrets were named; such a crawl's batches are refused.
+	CookieFile string    `json:"cookie_file,omitempty"`
+	LoginFile  string    `json:"login_file,omitempty"`
+	LastBatch  int       `json:"last_batch"`
+	Created    time.Time `json:"created"`
 }
 
 // Pending is a capture waiting for the index: the document, the extractor's

@@ -82,13 +82,21 @@ func validateCrawl(req vigil.CrawlRequest) error {
 	if req.Robots != "" && req.Robots != workflows.RobotsObey && req.Robots != workflows.RobotsIgnore {
 		return vigil.Errorf(vigil.EINVALID, "robots policy %q is not obey or ignore", req.Robots)
 	}
+	for field, name := range map[string]string{"login": req.Login, "cookies": req.Cookies} {
+		if name == "" {
+			continue
+		}
+		if err := vigil.CheckSecretName(name); err != nil {
+			return vigil.Errorf(vigil.EINVALID, "%s: %s", field, vigil.ErrorMessage(err))
+		}
+	}
 	return nil
 }
 
 // params is the workflow input of a crawl request, without a crawl ID.
 func (s *Service) params(req vigil.CrawlRequest) workflows.CrawlParams {
 	return workflows.CrawlParams{
-		CaseID: req.CaseID, Seeds: req.Seeds, MaxDepth: req.MaxDepth, MaxPages: req.MaxPages, Robots: req.Robots, CookieFile: req.CookieFile, LoginFile: req.LoginFile,
+		CaseID: req.CaseID, Seeds: req.Seeds, MaxDepth: req.MaxDepth, MaxPages: req.MaxPages, Robots: req.Robots, Cookies: req.Cookies, Login: req.Login,
 		BatchSize: s.BatchSize, BatchesPerRun: s.BatchesPerRun, HeartbeatTimeout: s.HeartbeatTimeout,
 	}
 }

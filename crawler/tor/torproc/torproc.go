@@ -1,7 +1,8 @@
 // Package torproc runs a managed tor for `vigil up`: tor from PATH as a child
 // process with its own DataDirectory, a SocksPort on a free loopback port
-// (IsolateSOCKSAuth, ExtendedErrors), a cookie-authenticated ControlPort, and
-// a watcher that reports bootstrap progress. The child is stopped by Close,
+// (IsolateSOCKSAuth, ExtendedErrors), a cookie-authenticated ControlPort,
+// ClientRejectInternalAddresses on (whatever extra lines say), and a watcher
+// that reports bootstrap progress. The child is stopped by Close,
 // and by tor itself if this process dies (__OwningControllerProcess).
 package torproc
 
@@ -110,6 +111,11 @@ func Start(ctx context.Context, cfg Config) (*Tor, error) {
 		"ShutdownWaitLength 0",
 	}
 	torrc = append(torrc, cfg.Torrc...)
+	// Last, so that no extra line and no TestingTorNetwork default undoes
+	// them: tor refuses SOCKS requests for internal addresses (a seed of
+	// http://127.0.0.1:PORT never reaches a local service through tor) and
+	// answers that resolve to one.
+	torrc = append(torrc, "ClientRejectInternalAddresses 1", "ClientDNSRejectInternalAddresses 1")
 	torrcPath := filepath.Join(dir, "torrc")
 	if err := os.WriteFile(torrcPath, []byte(strings.Join(torrc, "\n")+"\n"), 0o600); err != nil {
 		return nil, fmt.Errorf("torproc: %w", err)

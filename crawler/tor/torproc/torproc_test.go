@@ -4,10 +4,12 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,7 +20,8 @@ import (
 
 // TestManagedTorBootstrapsOnPrivateNetwork starts a managed tor that joins a
 // private Tor network on 127.0.0.1 (never the public one), waits for it to
-// bootstrap, fetches an onion service through its SocksPort, and checks that
+// bootstrap, fetches an onion service through its SocksPort, checks that it
+// refuses internal addresses (refusesInternalAddresses), and checks that
 // Close stops the process.
 func TestManagedTorBootstrapsOnPrivateNetwork(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -37,7 +40,8 @@ func TestManagedTorBootstrapsOnPrivateNetwork(t *testing.T) {
 	defer net.Close()
 
 	t0 := time.Now()
-	mt, err := torproc.Start(ctx, torproc.Config{DataDir: filepath.Join(t.TempDir(), "tor"), Torrc: net.ClientTorrc(),
+	dir := filepath.Join(t.TempDir(), "tor")
+	mt, err := torproc.Start(ctx, torproc.Config{DataDir: dir, Torrc: net.ClientTorrc(),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), PollInterval: 250 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -67,6 +71,7 @@ func TestManagedTorBootstrapsOnPrivateNetwork(t *testing.T) {
 	if string(body) != "managed tor reached the onion" {
 		t.Fatalf("body %q", body)
 	}
+	refusesInternalAddresses(t, mt, dir)
 
 	mt.Close()
 	if mt.Running() {
@@ -117,5 +122,53 @@ func TestManagedTorReportsProgressWhileStuck(t *testing.T) {
 	defer wcancel()
 	if err := mt.WaitBootstrap(wctx); err == nil || !strings.Contains(err.Error(), "%") {
 		t.Fatalf("WaitBootstrap = %v; want a deadline error quoting the progress", err)
+	}
+}
+
+// refusesInternalAddresses asks the managed tor mt (data directory dir) for a page of a canary
+// listening on 127.0.0.1, by IP and as "localhost": the private network's
+// client defaults (TestingTorNetwork) would let tor try, so only the
+// explicit ClientRejectInternalAddresses of the managed tor's torrc stops
+// it. The canary must see no connection, and tor must say it refused.
+func refusesInternalAddresses(t *testing.T, mt *torproc.Tor, dir string) {
+	t.Helper()
+	canary, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer canary.Close()
+	var conns atomic.Int64
+	go func() {
+		for {
+			c, err := canary.Accept()
+			if err != nil {
+				return
+			}
+			conns.Add(1)
+			c.Close()
+		}
+	}()
+	rt, err := tor.NewTransport(tor.Config{SOCKSAddr: mt.SOCKSAddr(), IsolationKey: "torproc-internal"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(canary.Addr().String())
+	client := &http.Client{Transport: rt, Timeout: 90 * time.Second}
+	for _, host := range []string{"127.0.0.1", "localhost"} {
+		if resp, err := client.Get("http://" + host + ":" + port + "/"); err == nil {
+			resp.Body.Close()
+			t.Errorf("tor reached %s:%s (status %s)", host, port, resp.Status)
+		}
+	}
+	if n := conns.Load(); n != 0 {
+		t.Errorf("the canary on 127.0.0.1 saw %d connections through tor", n)
+	}
+	torrc, _ := os.ReadFile(filepath.Join(dir, "torrc"))
+	if !strings.Contains(string(torrc), "\nClientRejectInternalAddresses 1\n") {
+		t.Errorf("the managed tor's torrc does not set ClientRejectInternalAddresses 1:\n%s", torrc)
+	}
+	log, _ := os.ReadFile(filepath.Join(dir, "notice.log"))
+	if !strings.Contains(string(log), "Rejecting SOCKS request for anonymous connection to private address") {
+		t.Errorf("tor's log does not say it refused the private address:\n%s", log)
 	}
 }
