@@ -61,9 +61,20 @@ func startUp(t testing.TB, extra ...string) *instance {
 }
 
 // startUpIn is startUp on the data directory data, which may hold the state
-// of an earlier `vigil up` (a restart).
+// of an earlier `vigil up` (a restart). In a test (not a benchmark), once
+// the instance has stopped, every WARC file its evidence manifests list is
+// checked with warcio (checkEvidence).
 func startUpIn(t testing.TB, data string, extra ...string) *instance {
 	t.Helper()
+	if tt, ok := t.(*testing.T); ok {
+		// Cleanups run last registered first: this one after the
+		// instance below has stopped and its files are final.
+		tt.Cleanup(func() {
+			if n := checkEvidence(tt, data); n > 0 {
+				tt.Logf("warcio checked %d WARC files", n)
+			}
+		})
+	}
 	args := append([]string{"up", "--data", data, "--listen", "127.0.0.1:0", "--temporal-ui-port", "-1"}, extra...)
 	cmd := exec.Command(vigilBin, args...)
 	stdout, err := cmd.StdoutPipe()
