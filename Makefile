@@ -22,6 +22,7 @@ build:
 	$(GO) build -tags temporalui -o $(BIN) ./cmd/vigil
 
 ## deps: Debian's tor (tor and tor-gencert), needed by the managed tor, --demo and the Tor tests,
+## Debian's openssl (`openssl ts -reply` is the Time-Stamping Authority of the evidence tests),
 ## Debian's chromium, driven headless by the browser tests (e2e/browser_test.go), and the
 ## project-local Python environment (pyenv).
 deps: pyenv
@@ -29,6 +30,10 @@ deps: pyenv
 		echo "installing Debian's tor package"; \
 		if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y tor; \
 		else sudo apt-get update && sudo apt-get install -y tor; fi; }
+	@command -v openssl >/dev/null || { \
+		echo "installing Debian's openssl package (the test Time-Stamping Authority)"; \
+		if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y openssl; \
+		else sudo apt-get update && sudo apt-get install -y openssl; fi; }
 	@command -v chromium >/dev/null || test -x /usr/bin/chromium || { \
 		echo "installing Debian's chromium package (browser tests)"; \
 		if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y chromium; \

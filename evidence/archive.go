@@ -1,6 +1,7 @@
 package evidence
 
 import (
+	"context"
 	"crypto/ed25519"
 	"errors"
 	"fmt"
@@ -40,6 +41,10 @@ type ArchiveConfig struct {
 	// site, recorded in each manifest), or "direct" (lab mode: no Tor, and
 	// no isolation is claimed).
 	Network string
+	// Timestamper, when set, stamps every manifest signature with an
+	// RFC 3161 token (TSAClient); EndBatch fails when it cannot, so the
+	// batch is retried rather than left unstamped.
+	Timestamper Timestamper
 }
 
 // Run describes the crawl a batch belongs to, for its manifest.
@@ -253,7 +258,7 @@ func (a *Archive) EndBatch(crawlID string, batch int, run Run) error {
 		}
 	}
 	sort.Strings(m.Seeds)
-	return WriteManifest(dir, m, a.cfg.Key)
+	return WriteManifest(context.Background(), dir, m, a.cfg.Key, a.cfg.Timestamper)
 }
 
 func ensure(m map[string]bool) map[string]bool {

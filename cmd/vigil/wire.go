@@ -216,7 +216,7 @@ func (m *Main) buildActivities(ctx context.Context) error {
 			return usagef("--templates: %v", err)
 		}
 	}
-	archive, err := openEvidence(cfg.Evidence, m.dir, cfg.Direct)
+	archive, err := openEvidence(cfg.Evidence, m.dir, cfg.Direct, tn.transport)
 	if err != nil {
 		return err
 	}
