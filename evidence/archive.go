@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"vigil"
 )
 
 // ArchiveConfig configures an Archive. Dir and Key are required.
@@ -45,6 +47,9 @@ type ArchiveConfig struct {
 	// RFC 3161 token (TSAClient); EndBatch fails when it cannot, so the
 	// batch is retried rather than left unstamped.
 	Timestamper Timestamper
+	// AuditCheckpoint, when set, returns the audit log's latest signed
+	// checkpoint (nil when there is none), mirrored into every manifest.
+	AuditCheckpoint func() *vigil.AuditCheckpoint
 }
 
 // Run describes the crawl a batch belongs to, for its manifest.
@@ -219,6 +224,9 @@ func (a *Archive) EndBatch(crawlID string, batch int, run Run) error {
 		CaseID: run.CaseID, CrawlID: crawlID, LegalAuthority: a.authority(run.CaseID), Operator: a.cfg.Operator,
 		Seeds: run.Seeds, Scope: run.Scope, StartedAt: run.StartedAt.UTC(), EndedAt: time.Now().UTC(),
 		Tool: Tool{Name: a.cfg.ToolName, Version: a.cfg.ToolVersion, ConfigDigest: ConfigDigest(run.Scope)},
+	}
+	if a.cfg.AuditCheckpoint != nil {
+		m.AuditCheckpoint = a.cfg.AuditCheckpoint()
 	}
 	m.Scope.KeepImages = a.cfg.KeepImages
 	m.Scope.Network = a.cfg.Network

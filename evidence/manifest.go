@@ -21,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"vigil"
 	"vigil/internal/atomicfile"
 )
 
@@ -53,6 +54,10 @@ type Manifest struct {
 	Files     []FileInfo `json:"files"`
 	Counts    Counts     `json:"counts"`
 	PublicKey string     `json:"public_key"` // base64 of the Ed25519 public key that signs this manifest
+	// AuditCheckpoint is the audit log's latest signed checkpoint when the
+	// manifest was written: a copy of the log's head outside the log
+	// (vigil audit verify checks it against the log).
+	AuditCheckpoint *vigil.AuditCheckpoint `json:"audit_checkpoint,omitempty"`
 }
 
 // Scope is what a crawl was allowed to fetch and how.

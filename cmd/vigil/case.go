@@ -14,7 +14,6 @@ import (
 
 	"vigil"
 	"vigil/cases"
-	"vigil/cases/audit"
 	"vigil/evidence"
 	"vigil/photo/watchlist"
 	"vigil/store/crawlstate"
@@ -215,7 +214,7 @@ func purgeOffline(ctx context.Context, dataDir, caseID, user string) (vigil.Purg
 		return vigil.PurgeReport{}, err
 	}
 	defer alerts.Close()
-	auditLog, err := audit.Open(filepath.Join(dataDir, "audit.log"))
+	auditLog, err := openAudit(dataDir, 0)
 	if err != nil {
 		return vigil.PurgeReport{}, err
 	}

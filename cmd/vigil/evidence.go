@@ -214,5 +214,5 @@ func openEvidence(e evidenceFlags, dataDir string, direct bool, crawlNet func(ke
 	}
 	return evidence.NewArchive(evidence.ArchiveConfig{Dir: evidenceDir(dataDir), Key: key, KeepImages: e.KeepImages,
 		MaxFileBytes: e.MaxFileBytes, Operator: e.Operator, LegalAuthority: e.LegalAuthority, CaseAuthority: cases.AuthorityFrom(casesPath(dataDir)), Network: network,
-		Timestamper: stamper})
+		Timestamper: stamper, AuditCheckpoint: latestCheckpoint(auditPath(dataDir))})
 }

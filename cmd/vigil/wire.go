@@ -18,7 +18,6 @@ import (
 
 	"vigil"
 	"vigil/activities"
-	"vigil/cases/audit"
 	"vigil/crawler"
 	"vigil/extractors/contacts"
 	"vigil/extractors/imagehash"
@@ -164,7 +163,7 @@ func (m *Main) openSharedState(context.Context) error {
 		m.atClose(m.state.Close)
 	}
 	if r.API {
-		if m.audit, err = audit.Open(filepath.Join(m.dir, "audit.log")); err != nil {
+		if m.audit, err = openAudit(m.dir, cfg.AuditEvery); err != nil {
 			return err
 		}
 		m.atClose(m.audit.Close)
