@@ -261,3 +261,22 @@ func (l *Log) Search(f Filter) ([]Entry, int, error) {
 	}
 	return out, total, nil
 }
+
+// Read checks the chain of the log at path and returns, oldest first, the
+// entries keep accepts.
+func Read(path string, keep func(Entry) bool) ([]Entry, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("audit log: %w", err)
+	}
+	defer f.Close()
+	var out []Entry
+	if _, _, err := walk(f, func(e Entry) {
+		if keep(e) {
+			out = append(out, e)
+		}
+	}); err != nil {
+		return nil, fmt.Errorf("audit log %s: %w", path, err)
+	}
+	return out, nil
+}

@@ -39,7 +39,7 @@ state, alerts) and records the purge in the audit log. A case first named by
 a crawl is registered with a retention of ` + cases.DefaultRetention + `; create it first to
 choose another.`,
 	}
-	cmd.AddCommand(newCaseCreateCmd(), newCaseListCmd(), newCasePurgeCmd())
+	cmd.AddCommand(newCaseCreateCmd(), newCaseListCmd(), newCasePurgeCmd(), newCaseReportCmd())
 	return cmd
 }
 

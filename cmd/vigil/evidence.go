@@ -58,22 +58,9 @@ TSA's CA (its trust file) to check each token's certificate chain too and to
 require a token on every manifest.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var opts evidence.VerifyOptions
-			if pubPath != "" {
-				raw, err := os.ReadFile(pubPath)
-				if err != nil {
-					return usagef("--pubkey: %v", err)
-				}
-				if opts.PublicKey, err = evidence.ParsePublicKeyPEM(raw); err != nil {
-					return usagef("--pubkey %s: %v", pubPath, err)
-				}
-			}
-			if tsaCA != "" {
-				roots, err := evidence.LoadCertPool(tsaCA)
-				if err != nil {
-					return usagef("--tsa-ca: %v", err)
-				}
-				opts.TSARoots = roots
+			opts, err := verifyOptions(pubPath, tsaCA)
+			if err != nil {
+				return err
 			}
 			rep, err := evidence.VerifyWith(args[0], opts)
 			if err != nil {
