@@ -22,13 +22,24 @@ build:
 	$(GO) build -tags temporalui -o $(BIN) ./cmd/vigil
 
 ## deps: Debian's tor (tor and tor-gencert), needed by the managed tor, --demo and the Tor tests,
-## Debian's chromium, driven headless by the browser tests (e2e/browser_test.go), and the
+## Debian's openssl (`openssl ts -reply` is the Time-Stamping Authority of the evidence tests),
+## Debian's poppler-utils (pdftotext and pdftoppm read the case report's PDF),
+## Debian's chromium, driven headless by the browser tests (e2e/browser_test.go) and printing
+## the case report, and the
 ## project-local Python environment (pyenv).
 deps: pyenv
 	@command -v tor >/dev/null || test -x /usr/sbin/tor || { \
 		echo "installing Debian's tor package"; \
 		if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y tor; \
 		else sudo apt-get update && sudo apt-get install -y tor; fi; }
+	@command -v openssl >/dev/null || { \
+		echo "installing Debian's openssl package (the test Time-Stamping Authority)"; \
+		if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y openssl; \
+		else sudo apt-get update && sudo apt-get install -y openssl; fi; }
+	@command -v pdftotext >/dev/null && command -v pdftoppm >/dev/null || { \
+		echo "installing Debian's poppler-utils package (pdftotext, pdftoppm: the case report test)"; \
+		if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y poppler-utils; \
+		else sudo apt-get update && sudo apt-get install -y poppler-utils; fi; }
 	@command -v chromium >/dev/null || test -x /usr/bin/chromium || { \
 		echo "installing Debian's chromium package (browser tests)"; \
 		if [ "$$(id -u)" = 0 ]; then apt-get update && apt-get install -y chromium; \

@@ -253,7 +253,7 @@ func (m *Manager) purge(ctx context.Context, id string) (vigil.PurgeReport, erro
 			return rep, vigil.Errorf(vigil.ECONFLICT, "case %s: crawls %s were still running and are asked to stop: purge again once they have ended", id, strings.Join(running, ", "))
 		}
 	}
-	var crawls []string
+	crawls := []string{}
 	for _, p := range m.Parts {
 		found, n, err := p.Purge(ctx, id, crawls)
 		if err != nil {

@@ -3,11 +3,14 @@ package e2e
 import (
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"vigil"
 	"vigil/internal/demo"
+	"vigil/internal/pycheck"
 )
 
 // TestCrawlSearchEndToEnd is the foundation's proof: `vigil up` with the
@@ -107,5 +110,22 @@ func TestCrawlSearchEndToEnd(t *testing.T) {
 	out, _, code = runVigil(t, "search", "--server", inst.URL, "--json", doc.Document.Title)
 	if code != 0 || len(jsonLines(t, out)) == 0 || jsonLines(t, out)[0]["type"] != "page" {
 		t.Fatalf("vigil search --json %q: exit %d, %s", doc.Document.Title, code, out)
+	}
+
+	// Readers Vigil did not write: warcio reads every WARC file of the
+	// crawl (every record's digests), and the OASIS stix2-validator accepts
+	// the case's STIX bundle.
+	if n := checkEvidence(t, inst.Data); n == 0 {
+		t.Fatal("the crawl's manifests list no WARC file")
+	}
+	bundle := filepath.Join(t.TempDir(), "e2e.stix.json")
+	if out, errOut, code := runVigil(t, "export", "--server", inst.URL, "--case", "e2e", "--format", "stix", "-o", bundle); code != 0 {
+		t.Fatalf("vigil export --format stix: exit %d: %s %s", code, out, errOut)
+	}
+	if raw, err := os.ReadFile(bundle); err != nil || strings.Count(string(raw), `"type": "indicator"`) < 2 {
+		t.Fatalf("the STIX bundle holds fewer than 2 indicators (%v)", err)
+	}
+	if err := pycheck.STIX(bundle); err != nil {
+		t.Fatal(err)
 	}
 }

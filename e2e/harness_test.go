@@ -69,7 +69,9 @@ func startUpEnv(t testing.TB, env []string, extra ...string) *instance {
 }
 
 // startUpIn is startUp on the data directory data, which may hold the state
-// of an earlier `vigil up` (a restart).
+// of an earlier `vigil up` (a restart). In a test (not a benchmark), once
+// the instance has stopped, every WARC file its evidence manifests list is
+// checked with warcio (checkEvidence).
 func startUpIn(t testing.TB, data string, extra ...string) *instance {
 	t.Helper()
 	return launchUp(t, data, nil, extra...)
@@ -78,6 +80,15 @@ func startUpIn(t testing.TB, data string, extra ...string) *instance {
 // launchUp runs `vigil up` on data with env added to its environment.
 func launchUp(t testing.TB, data string, env []string, extra ...string) *instance {
 	t.Helper()
+	if tt, ok := t.(*testing.T); ok {
+		// Cleanups run last registered first: this one after the
+		// instance below has stopped and its files are final.
+		tt.Cleanup(func() {
+			if n := checkEvidence(tt, data); n > 0 {
+				tt.Logf("warcio checked %d WARC files", n)
+			}
+		})
+	}
 	args := append([]string{"up", "--data", data, "--listen", "127.0.0.1:0", "--temporal-ui-port", "-1"}, extra...)
 	cmd := exec.Command(vigilBin, args...)
 	cmd.Env = append(os.Environ(), env...)

@@ -235,6 +235,10 @@ func TestSplitRolesSurviveACrawlWorkerKill(t *testing.T) {
 	if code != 0 || !strings.HasPrefix(out, "OK ") {
 		t.Fatalf("vigil evidence verify of the crawl: exit %d\n%s%s", code, out, errOut)
 	}
+	// And warcio reads every file of it, the killed worker's included.
+	if n := checkEvidence(t, data); n == 0 {
+		t.Fatal("the crawl's manifest lists no WARC file")
+	}
 }
 
 func sha256Hex(b []byte) string {

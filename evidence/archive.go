@@ -1,6 +1,7 @@
 package evidence
 
 import (
+	"context"
 	"crypto/ed25519"
 	"errors"
 	"fmt"
@@ -13,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"vigil"
 )
 
 // ArchiveConfig configures an Archive. Dir and Key are required.
@@ -44,6 +47,13 @@ type ArchiveConfig struct {
 	// site, recorded in each manifest), or "direct" (lab mode: no Tor, and
 	// no isolation is claimed).
 	Network string
+	// Timestamper, when set, stamps every manifest signature with an
+	// RFC 3161 token (TSAClient); EndBatch fails when it cannot, so the
+	// batch is retried rather than left unstamped.
+	Timestamper Timestamper
+	// AuditCheckpoint, when set, returns the audit log's latest signed
+	// checkpoint (nil when there is none), mirrored into every manifest.
+	AuditCheckpoint func() *vigil.AuditCheckpoint
 }
 
 // Run describes the crawl a batch belongs to, for its manifest.
@@ -220,6 +230,9 @@ func (a *Archive) EndBatch(crawlID string, batch int, run Run) error {
 		Tool:            Tool{Name: a.cfg.ToolName, Version: a.cfg.ToolVersion, ConfigDigest: ConfigDigest(run.Scope)},
 		RedactedHeaders: RedactedHeaders,
 	}
+	if a.cfg.AuditCheckpoint != nil {
+		m.AuditCheckpoint = a.cfg.AuditCheckpoint()
+	}
 	m.Scope.KeepImages = a.cfg.KeepImages
 	m.Scope.Images = ImagePolicy
 	if a.cfg.KeepImages {
@@ -263,7 +276,7 @@ func (a *Archive) EndBatch(crawlID string, batch int, run Run) error {
 		}
 	}
 	sort.Strings(m.Seeds)
-	return WriteManifest(dir, m, a.cfg.Key)
+	return WriteManifest(context.Background(), dir, m, a.cfg.Key, a.cfg.Timestamper)
 }
 
 func ensure(m map[string]bool) map[string]bool {

@@ -1,6 +1,7 @@
 package evidence
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
@@ -20,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"vigil"
 	"vigil/internal/atomicfile"
 )
 
@@ -59,6 +61,10 @@ type Manifest struct {
 	// Amendments are changes made to the files after the crawl (image
 	// bytes purged), each with the file's SHA-256 before and after.
 	Amendments []Amendment `json:"amendments,omitempty"`
+	// AuditCheckpoint is the audit log's latest signed checkpoint when the
+	// manifest was written: a copy of the log's head outside the log
+	// (vigil audit verify checks it against the log).
+	AuditCheckpoint *vigil.AuditCheckpoint `json:"audit_checkpoint,omitempty"`
 }
 
 // Scope is what a crawl was allowed to fetch and how.
@@ -248,11 +254,14 @@ func ParsePublicKeyPEM(raw []byte) (ed25519.PublicKey, error) {
 
 // WriteManifest writes m (its Format and PublicKey set from key) to dir as
 // manifest.json, its signature as manifest.json.sig and the public key as
-// signer.pub. Each file is written to a temporary name and renamed, so a
+// signer.pub; with a Timestamper, the RFC 3161 token of the signature as
+// manifest.json.sig.tst (without one, a token left from an earlier
+// signature is removed). A Timestamper's error is returned and nothing is
+// written. Each file is written to a temporary name and renamed, so a
 // reader never sees half a manifest. The manifest is renamed last, after
-// its signature, so a crash in between leaves a pair that fails Verify
-// rather than a new manifest that looks signed.
-func WriteManifest(dir string, m Manifest, key ed25519.PrivateKey) error {
+// its signature and token, so a crash in between leaves a set that fails
+// Verify rather than a new manifest that looks signed.
+func WriteManifest(ctx context.Context, dir string, m Manifest, key ed25519.PrivateKey, ts Timestamper) error {
 	m.Format = ManifestFormat
 	pub := key.Public().(ed25519.PublicKey)
 	m.PublicKey = base64.StdEncoding.EncodeToString(pub)
@@ -261,16 +270,30 @@ func WriteManifest(dir string, m Manifest, key ed25519.PrivateKey) error {
 		return fmt.Errorf("evidence: encode manifest: %w", err)
 	}
 	raw = append(raw, '\n')
-	sig := base64.StdEncoding.EncodeToString(ed25519.Sign(key, raw)) + "\n"
-	for _, f := range []struct {
-		name string
-		data []byte
-	}{{PublicKeyName, PublicKeyPEM(pub)}, {SignatureName, []byte(sig)}, {ManifestName, raw}} {
+	rawSig := ed25519.Sign(key, raw)
+	sig := base64.StdEncoding.EncodeToString(rawSig) + "\n"
+	files := []namedFile{{PublicKeyName, PublicKeyPEM(pub)}, {SignatureName, []byte(sig)}}
+	if ts != nil {
+		token, err := ts.Timestamp(ctx, rawSig)
+		if err != nil {
+			return fmt.Errorf("evidence: timestamp the manifest signature of %s: %w", filepath.Base(dir), err)
+		}
+		files = append(files, namedFile{TimestampName, token})
+	} else if err := os.Remove(filepath.Join(dir, TimestampName)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("evidence: remove an old timestamp token: %w", err)
+	}
+	files = append(files, namedFile{ManifestName, raw})
+	for _, f := range files {
 		if err := writeFileAtomic(filepath.Join(dir, f.name), f.data); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+type namedFile struct {
+	name string
+	data []byte
 }
 
 func writeFileAtomic(path string, data []byte) error {
@@ -318,20 +341,46 @@ type Report struct {
 	// key; otherwise against the key each manifest names, which proves
 	// integrity since signing but not who signed.
 	Pinned bool
+	// Stamps are the timestamp tokens verified, one per manifest that has
+	// one.
+	Stamps []Stamp
+	// TSAPinned says the tokens' certificate chains were checked against
+	// trusted TSA roots (VerifyOptions.TSARoots), and every manifest was
+	// required to have a token.
+	TSAPinned bool
 }
 
 // OK reports whether nothing was wrong.
 func (r Report) OK() bool { return len(r.Problems) == 0 && len(r.Manifests) > 0 }
 
-// Verify checks the evidence under dir: dir itself when it holds a
+// VerifyOptions say what Verify checks signatures and timestamps against.
+// The zero value trusts the key each manifest names and checks a
+// timestamp token, where there is one, without its certificate chain.
+type VerifyOptions struct {
+	// PublicKey pins the Ed25519 key every manifest must be signed with.
+	PublicKey ed25519.PublicKey
+	// TSARoots, when set, are the trusted roots of Time-Stamping
+	// Authorities: every manifest must then have a timestamp token whose
+	// TSA certificate chains to one of them.
+	TSARoots *x509.CertPool
+}
+
+// Verify is VerifyWith with the signer's key pub (nil: the key each
+// manifest names) and no trusted TSA roots.
+func Verify(dir string, pub ed25519.PublicKey) (Report, error) {
+	return VerifyWith(dir, VerifyOptions{PublicKey: pub})
+}
+
+// VerifyWith checks the evidence under dir: dir itself when it holds a
 // manifest, else every immediate subdirectory that does. For each manifest
-// it checks the Ed25519 signature (against pub when non-nil, else the key
-// the manifest names), re-hashes every WARC file it lists, re-checks every
+// it checks the Ed25519 signature (against o.PublicKey when set, else the
+// key the manifest names) and the signature's timestamp token (see
+// VerifyOptions), re-hashes every WARC file it lists, re-checks every
 // record's block and payload digests, and reports WARC files on disk that
 // the manifest does not list. It returns an error only when it cannot look
 // (no manifest at all, unreadable directory); what is wrong is in Problems.
-func Verify(dir string, pub ed25519.PublicKey) (Report, error) {
-	rep := Report{Pinned: pub != nil}
+func VerifyWith(dir string, o VerifyOptions) (Report, error) {
+	rep := Report{Pinned: o.PublicKey != nil, TSAPinned: o.TSARoots != nil}
 	var dirs []string
 	if _, err := os.Stat(filepath.Join(dir, ManifestName)); err == nil {
 		dirs = []string{"."}
@@ -350,12 +399,12 @@ func Verify(dir string, pub ed25519.PublicKey) (Report, error) {
 		return rep, fmt.Errorf("evidence: no %s in %s or its subdirectories", ManifestName, dir)
 	}
 	for _, d := range dirs {
-		verifyOne(dir, d, pub, &rep)
+		verifyOne(dir, d, o, &rep)
 	}
 	return rep, nil
 }
 
-func verifyOne(root, rel string, pinned ed25519.PublicKey, rep *Report) {
+func verifyOne(root, rel string, o VerifyOptions, rep *Report) {
 	dir := filepath.Join(root, rel)
 	name := func(f string) string { return filepath.ToSlash(filepath.Join(rel, f)) }
 	rep.Manifests = append(rep.Manifests, name(ManifestName))
@@ -367,7 +416,7 @@ func verifyOne(root, rel string, pinned ed25519.PublicKey, rep *Report) {
 		bad(ManifestName, -1, "%v", err)
 		return
 	}
-	pub := pinned
+	pub := o.PublicKey
 	if pub == nil {
 		k, err := base64.StdEncoding.DecodeString(m.PublicKey)
 		if err != nil || len(k) != ed25519.PublicKeySize {
@@ -383,6 +432,8 @@ func verifyOne(root, rel string, pinned ed25519.PublicKey, rep *Report) {
 		bad(SignatureName, -1, "not base64: %v", err)
 	} else if !ed25519.Verify(pub, raw, sig) {
 		bad(ManifestName, -1, "the Ed25519 signature does not verify (the manifest or its signature was changed, or another key signed it)")
+	} else {
+		verifyStamp(dir, sig, o.TSARoots, rep, name, bad)
 	}
 	listed := map[string]bool{}
 	for _, f := range m.Files {
@@ -413,6 +464,28 @@ func verifyOne(root, rel string, pinned ed25519.PublicKey, rep *Report) {
 			bad(e.Name(), -1, "WARC file not listed in the manifest")
 		}
 	}
+}
+
+// verifyStamp checks the timestamp token of a crawl directory's verified
+// signature sig, if there is one; with roots a token is required.
+func verifyStamp(dir string, sig []byte, roots *x509.CertPool, rep *Report, name func(string) string, bad func(string, int64, string, ...any)) {
+	token, err := os.ReadFile(filepath.Join(dir, TimestampName))
+	if errors.Is(err, fs.ErrNotExist) {
+		if roots != nil {
+			bad(TimestampName, -1, "no timestamp token, and trusted TSA roots were given")
+		}
+		return
+	} else if err != nil {
+		bad(TimestampName, -1, "%v", err)
+		return
+	}
+	st, err := VerifyTimestamp(token, sig, roots)
+	if err != nil {
+		bad(TimestampName, -1, "%v", err)
+		return
+	}
+	st.Manifest = name(ManifestName)
+	rep.Stamps = append(rep.Stamps, st)
 }
 
 func hashFile(path string) (string, int64, error) {

@@ -16,8 +16,9 @@ import (
 )
 
 // Package is the evidence package of a case, a zip for whoever receives the
-// case: each crawl's manifest.json, manifest.json.sig, signer.pub and WARC
-// files under crawls/CRAWL/, the case's findings as findings.csv, and
+// case: each crawl's manifest.json, manifest.json.sig, signer.pub, the
+// signature's timestamp token when there is one and WARC files under
+// crawls/CRAWL/, the case's findings as findings.csv, and
 // SUMMARY.txt, a human-readable account with every WARC file's SHA-256.
 type Package struct {
 	// Root is the evidence directory the crawls are read from (an
@@ -134,6 +135,9 @@ func (p Package) writeCrawl(zw *zip.Writer, summary *strings.Builder, crawl stri
 		crawl, m.LegalAuthority, m.Operator, strings.Join(m.Seeds, " "), m.StartedAt.Format(time.RFC3339), m.EndedAt.Format(time.RFC3339),
 		m.Scope.Network, m.Tool.Version, m.Tool.ConfigDigest, m.Counts.Files, m.Counts.Responses, m.Counts.Bytes)
 	names := []string{ManifestName, SignatureName, PublicKeyName}
+	if _, err := os.Stat(filepath.Join(dir, TimestampName)); err == nil {
+		names = append(names, TimestampName)
+	}
 	for _, wf := range m.Files {
 		names = append(names, wf.Name)
 		fmt.Fprintf(summary, "    %s  sha256 %s\n", wf.Name, wf.SHA256)

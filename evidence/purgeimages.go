@@ -3,6 +3,7 @@ package evidence
 import (
 	"bytes"
 	"compress/gzip"
+	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
@@ -294,5 +295,8 @@ func amendManifest(dir string, ams []Amendment, key ed25519.PrivateKey) error {
 		}
 	}
 	m.Amendments = append(m.Amendments, ams...)
-	return WriteManifest(dir, m, key)
+	// Offline maintenance reaches no TSA: the re-signed manifest has no
+	// timestamp token (the stale one, over the old signature, is removed);
+	// the amendment records what changed and when.
+	return WriteManifest(context.Background(), dir, m, key, nil)
 }

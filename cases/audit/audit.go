@@ -1,12 +1,16 @@
 // Package audit keeps an append-only, hash-chained log of what investigators
 // did: every search, match, view and crawl change. Each entry carries the
 // SHA-256 of the previous entry, so editing, deleting or reordering entries
-// breaks the chain and Verify reports the first broken line.
+// breaks the chain and Verify reports the first broken line. A log opened
+// with a key (OpenSigned) also writes signed checkpoints of its head, so
+// that removing its last entries or rewriting it whole with fresh hashes is
+// noticed too (VerifySigned).
 package audit
 
 import (
 	"bufio"
 	"bytes"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -40,10 +44,14 @@ type Log struct {
 	seq  int64
 	prev string
 	now  func() time.Time
+	// opts.Key is nil for a log without checkpoints (Open).
+	opts         Options
+	checkpointed int64 // entries the latest checkpoint vouches for
 }
 
 // Open opens (creating if needed) the log at path and checks its chain, so a
-// tampered log is noticed at start-up rather than extended.
+// tampered log is noticed at start-up rather than extended. It writes no
+// checkpoints (see OpenSigned).
 func Open(path string) (*Log, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
@@ -55,6 +63,38 @@ func Open(path string) (*Log, error) {
 		return nil, fmt.Errorf("audit log %s: %w", path, err)
 	}
 	return &Log{path: path, f: f, seq: n, prev: last, now: time.Now}, nil
+}
+
+// OpenSigned is Open for a log with signed checkpoints (CheckpointPath):
+// it refuses a log that its checkpoints do not vouch for (VerifySigned),
+// then writes a checkpoint of the head it opened, one every o.Every
+// entries, and one at Close. A log without any checkpoint yet (new, or
+// written before checkpoints) is adopted as it is: its first checkpoint is
+// written now.
+func OpenSigned(path string, o Options) (*Log, error) {
+	if len(o.Key) != ed25519.PrivateKeySize {
+		return nil, errors.New("audit log: a signed log needs an Ed25519 key")
+	}
+	if o.Every <= 0 {
+		o.Every = DefaultEvery
+	}
+	l, err := Open(path)
+	if err != nil {
+		return nil, err
+	}
+	l.opts = o
+	cps, err := ReadCheckpoints(path)
+	if err == nil && len(cps) > 0 {
+		_, err = VerifySigned(path, o.Key.Public().(ed25519.PublicKey), nil)
+	}
+	if err == nil {
+		err = l.writeCheckpoint()
+	}
+	if err != nil {
+		l.f.Close()
+		return nil, fmt.Errorf("audit log %s: %w", path, err)
+	}
+	return l, nil
 }
 
 // Record appends e, filling Seq, Time, Prev and Hash. The entry is on disk
@@ -78,11 +118,26 @@ func (l *Log) Record(e Entry) error {
 		return fmt.Errorf("audit log: %w", err)
 	}
 	l.seq, l.prev = e.Seq, e.Hash
+	if l.opts.Key != nil && l.seq-l.checkpointed >= int64(l.opts.Every) {
+		return l.writeCheckpoint()
+	}
 	return nil
 }
 
-// Close closes the file.
-func (l *Log) Close() error { return l.f.Close() }
+// Close writes a last checkpoint when entries were added since the latest
+// one (a signed log), and closes the file.
+func (l *Log) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var err error
+	if l.opts.Key != nil && l.seq != l.checkpointed {
+		err = l.writeCheckpoint()
+	}
+	if cerr := l.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
 
 // ErrTampered reports a broken chain.
 var ErrTampered = errors.New("audit log tampered")
@@ -100,6 +155,12 @@ func Verify(path string) (int64, error) {
 }
 
 func verify(r io.Reader) (n int64, last string, err error) {
+	return walk(r, func(Entry) {})
+}
+
+// walk checks the chain of the log read from r, calling fn with each entry
+// in order, and returns the number of entries and the last hash.
+func walk(r io.Reader, fn func(Entry)) (n int64, last string, err error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
 	for line := 1; sc.Scan(); line++ {
@@ -116,6 +177,8 @@ func verify(r io.Reader) (n int64, last string, err error) {
 		if e.Prev != last || e.Seq != n+1 || hashOf(e) != want {
 			return n, last, fmt.Errorf("line %d breaks the chain: %w", line, ErrTampered)
 		}
+		e.Hash = want
+		fn(e)
 		n, last = e.Seq, want
 	}
 	return n, last, sc.Err()
@@ -197,4 +260,23 @@ func (l *Log) Search(f Filter) ([]Entry, int, error) {
 		out = append(out, all[i])
 	}
 	return out, total, nil
+}
+
+// Read checks the chain of the log at path and returns, oldest first, the
+// entries keep accepts.
+func Read(path string, keep func(Entry) bool) ([]Entry, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("audit log: %w", err)
+	}
+	defer f.Close()
+	var out []Entry
+	if _, _, err := walk(f, func(e Entry) {
+		if keep(e) {
+			out = append(out, e)
+		}
+	}); err != nil {
+		return nil, fmt.Errorf("audit log %s: %w", path, err)
+	}
+	return out, nil
 }

@@ -14,7 +14,6 @@ import (
 
 	"vigil"
 	"vigil/cases"
-	"vigil/cases/audit"
 	"vigil/evidence"
 	"vigil/photo/watchlist"
 	"vigil/store/crawlstate"
@@ -40,7 +39,7 @@ state, alerts) and records the purge in the audit log. A case first named by
 a crawl is registered with a retention of ` + cases.DefaultRetention + `; create it first to
 choose another.`,
 	}
-	cmd.AddCommand(newCaseCreateCmd(), newCaseListCmd(), newCasePurgeCmd())
+	cmd.AddCommand(newCaseCreateCmd(), newCaseListCmd(), newCasePurgeCmd(), newCaseReportCmd())
 	return cmd
 }
 
@@ -216,7 +215,7 @@ func purgeOffline(ctx context.Context, dataDir, caseID, user string) (vigil.Purg
 		return vigil.PurgeReport{}, err
 	}
 	defer alerts.Close()
-	auditLog, err := audit.Open(filepath.Join(dataDir, "audit.log"))
+	auditLog, err := openAudit(dataDir, 0)
 	if err != nil {
 		return vigil.PurgeReport{}, err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"vigil/cases/audit"
 	"vigil/crawler"
 	"vigil/store/elastic"
 	"vigil/workflows"
@@ -88,6 +89,9 @@ type config struct {
 	// Politeness bounds each host's load (crawler.Politeness).
 	Politeness crawler.Politeness
 	Evidence   evidenceFlags
+	// AuditEvery is how many audit entries the API writes between signed
+	// checkpoints of the log's head (0: audit.DefaultEvery).
+	AuditEvery int
 }
 
 func envOr(name, def string) string {
@@ -126,6 +130,7 @@ func (c *config) registerAPI(f *pflag.FlagSet) {
 	f.StringVar(&c.Listen, "listen", "127.0.0.1:8080", "address of the API and web page (non-loopback requires VIGIL_TOKEN)")
 	f.StringVar(&c.PublicURL, "public-url", "", "URL investigators reach the page at, e.g. behind a TLS proxy (env VIGIL_PUBLIC_URL); https marks the session cookie Secure, as a non-loopback --listen does")
 	f.IntVar(&c.BatchSize, "batch-size", workflows.DefaultBatchSize, "pages per crawl batch activity (crawls started here)")
+	f.IntVar(&c.AuditEvery, "audit-checkpoint-every", audit.DefaultEvery, "audit entries between signed checkpoints of the audit log's head (one is also written at start and shutdown)")
 	f.DurationVar(&c.HeartbeatTimeout, "heartbeat-timeout", workflows.DefaultHeartbeatTimeout, "how soon a crawl batch whose worker died is retried (new crawls)")
 }
 

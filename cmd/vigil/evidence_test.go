@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"vigil/evidence"
+	"vigil/internal/tsatest"
 )
 
 // runCLI runs the command line args and returns its output and error.
@@ -79,10 +80,10 @@ func TestEvidenceVerifyCommand(t *testing.T) {
 
 func TestOpenEvidenceCreatesAPrivateKey(t *testing.T) {
 	data := t.TempDir()
-	if a, im, err := openEvidence(evidenceFlags{Off: true}, data, false); a != nil || im != nil || err != nil {
+	if a, im, err := openEvidence(evidenceFlags{Off: true}, data, false, nil); a != nil || im != nil || err != nil {
 		t.Fatalf("--no-evidence gave %v, %v, %v; want no archive", a, im, err)
 	}
-	a, im, err := openEvidence(evidenceFlags{Operator: "op"}, data, true)
+	a, im, err := openEvidence(evidenceFlags{Operator: "op"}, data, true, nil)
 	if err != nil || a == nil || im != nil {
 		t.Fatalf("openEvidence = %v, %v, %v; want a page archive and no image store", a, im, err)
 	}
@@ -98,7 +99,7 @@ func TestOpenEvidenceCreatesAPrivateKey(t *testing.T) {
 func TestKeepImagesOpensAPrivateImageStore(t *testing.T) {
 	data := t.TempDir()
 	os.MkdirAll(imageStoreDir(data), 0o755) // made too open by hand
-	a, im, err := openEvidence(evidenceFlags{KeepImages: true}, data, true)
+	a, im, err := openEvidence(evidenceFlags{KeepImages: true}, data, true, nil)
 	if err != nil || a == nil || im == nil {
 		t.Fatalf("openEvidence = %v, %v, %v; want both archives", a, im, err)
 	}
@@ -107,5 +108,38 @@ func TestKeepImagesOpensAPrivateImageStore(t *testing.T) {
 	}
 	if im.CrawlDir("c") == a.CrawlDir("c") {
 		t.Fatalf("the image store shares the pages' directory %s", a.CrawlDir("c"))
+	}
+}
+
+// TestEvidenceVerifyChecksTimestamps: with --tsa-url every manifest
+// signature is stamped by the TSA (a real openssl TSA on 127.0.0.1), and
+// evidence verify --tsa-ca checks each token's chain, failing on another
+// CA's trust file.
+func TestEvidenceVerifyChecksTimestamps(t *testing.T) {
+	tsa := tsatest.Start(t)
+	data := t.TempDir()
+	a, _, err := openEvidence(evidenceFlags{TSAURL: tsa.URL}, data, true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.WriteCapture("crawl-1", 0, evidence.Capture{URL: "http://127.0.0.1:1/", Status: 200, Body: []byte("page"), FetchedAt: time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.EndBatch("crawl-1", 0, evidence.Run{CaseID: "c1"}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runCLI("evidence", "verify", "--tsa-ca", tsa.CAFile, evidenceDir(data))
+	if err != nil || !strings.Contains(out, "TIMESTAMP crawl-1/manifest.json: ") || !strings.Contains(out, "1 timestamp tokens chain to "+tsa.CAFile) {
+		t.Fatalf("verify --tsa-ca: %q, %v", out, err)
+	}
+	other := tsatest.NewCA(t, t.TempDir(), "Another Root")
+	out, err = runCLI("evidence", "verify", "--tsa-ca", other, evidenceDir(data))
+	if err == nil || !strings.Contains(out, "FAIL crawl-1/manifest.json.sig.tst: ") || !strings.Contains(out, "does not chain") {
+		t.Fatalf("verify against another CA: %q, %v; want the token refused", out, err)
+	}
+	for _, bad := range []evidenceFlags{{TSAViaTor: true}, {TSAURL: "ftp://tsa.example/"}, {TSAURL: "http://user:pw@tsa.example/"}} {
+		if _, _, err := openEvidence(bad, data, true, nil); err == nil {
+			t.Errorf("openEvidence(%+v) succeeded; want a usage error", bad)
+		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"vigil"
 	"vigil/evidence"
+	"vigil/internal/pycheck"
 )
 
 // findingsAPI serves /api/findings for case-1 only, in pages of the
@@ -57,6 +58,13 @@ func TestExportCommandWritesEveryFindingOfTheCase(t *testing.T) {
 	stix, err := runCLI("export", "--server", srv.URL, "--case", "case-1", "--format", "stix")
 	if err != nil || !strings.Contains(stix, `"type": "bundle"`) || strings.Count(stix, `"type": "indicator"`) != 7 {
 		t.Fatalf("stix export (%v): %d indicators; want 7 distinct emails", err, strings.Count(stix, `"type": "indicator"`))
+	}
+	bundle := filepath.Join(t.TempDir(), "case.stix.json")
+	if _, err := runCLI("export", "--server", srv.URL, "--case", "case-1", "--format", "stix", "-o", bundle); err != nil {
+		t.Fatal(err)
+	}
+	if err := pycheck.STIX(bundle); err != nil {
+		t.Fatalf("the OASIS validator rejects the bundle: %v", err)
 	}
 	if _, err := runCLI("export", "--server", srv.URL, "--format", "csv"); err == nil {
 		t.Fatal("export without --case succeeded")

@@ -17,7 +17,6 @@ import (
 
 	"vigil"
 	"vigil/activities"
-	"vigil/cases/audit"
 	"vigil/crawler"
 	"vigil/evidence"
 	"vigil/extractors/contacts"
@@ -177,7 +176,7 @@ func (m *Main) openSharedState(context.Context) error {
 	}
 	m.secrets = &crawler.Secrets{Dir: secretsDir(cfg, m.dir)}
 	if r.API {
-		if m.audit, err = audit.Open(filepath.Join(m.dir, "audit.log")); err != nil {
+		if m.audit, err = openAudit(m.dir, cfg.AuditEvery); err != nil {
 			return err
 		}
 		m.atClose(m.audit.Close)
@@ -230,7 +229,7 @@ func (m *Main) buildActivities(ctx context.Context) error {
 			return usagef("--templates: %v", err)
 		}
 	}
-	archive, images, err := openEvidence(cfg.Evidence, m.dir, cfg.Direct)
+	archive, images, err := openEvidence(cfg.Evidence, m.dir, cfg.Direct, tn.transport)
 	if err != nil {
 		return err
 	}

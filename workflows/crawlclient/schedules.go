@@ -107,6 +107,9 @@ func (s *Service) Schedules(ctx context.Context) ([]vigil.ScheduleStatus, error)
 
 // schedule describes one schedule.
 func (s *Service) schedule(ctx context.Context, id string) (vigil.ScheduleStatus, error) {
+	if err := knownID("schedule", id); err != nil {
+		return vigil.ScheduleStatus{}, err
+	}
 	d, err := s.Client.ScheduleClient().GetHandle(ctx, id).Describe(ctx)
 	if err != nil {
 		return vigil.ScheduleStatus{}, scheduleError("describe schedule", id, err)
@@ -141,6 +144,9 @@ func (s *Service) schedule(ctx context.Context, id string) (vigil.ScheduleStatus
 // ControlSchedule pauses, resumes or deletes a schedule. Deleting it leaves
 // the crawls it started alone.
 func (s *Service) ControlSchedule(ctx context.Context, id, command string) error {
+	if err := knownID("schedule", id); err != nil {
+		return err
+	}
 	h := s.Client.ScheduleClient().GetHandle(ctx, id)
 	var err error
 	switch command {

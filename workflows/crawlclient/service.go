@@ -101,9 +101,31 @@ func (s *Service) params(req vigil.CrawlRequest) workflows.CrawlParams {
 	}
 }
 
+// maxIDLen bounds the crawl and schedule IDs worth asking Temporal about.
+const maxIDLen = 1000
+
+// knownID returns ENOTFOUND for an ID no crawl or schedule can have (empty,
+// too long, or holding a character outside printable ASCII, which Temporal
+// refuses in a request header), so that it answers "no such crawl" rather
+// than failing the request to Temporal.
+func knownID(what, id string) error {
+	if id == "" || len(id) > maxIDLen {
+		return vigil.Errorf(vigil.ENOTFOUND, "no %s %q", what, id)
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] < 0x20 || id[i] > 0x7e {
+			return vigil.Errorf(vigil.ENOTFOUND, "no %s %q", what, id)
+		}
+	}
+	return nil
+}
+
 // Crawl returns a crawl's status: the progress query while it runs, its
 // result once it has ended.
 func (s *Service) Crawl(ctx context.Context, id string) (vigil.CrawlStatus, error) {
+	if err := knownID("crawl", id); err != nil {
+		return vigil.CrawlStatus{}, err
+	}
 	desc, err := s.Client.DescribeWorkflowExecution(ctx, id, "")
 	if err != nil {
 		var nf *serviceerror.NotFound
@@ -177,6 +199,9 @@ func (s *Service) ControlCrawl(ctx context.Context, id, command string) error {
 	case vigil.ControlPause, vigil.ControlResume, vigil.ControlStop:
 	default:
 		return vigil.Errorf(vigil.EINVALID, "unknown crawl command %q (use pause, resume or stop)", command)
+	}
+	if err := knownID("running crawl", id); err != nil {
+		return err
 	}
 	if err := s.Client.SignalWorkflow(ctx, id, "", workflows.SignalControl, command); err != nil {
 		var nf *serviceerror.NotFound
